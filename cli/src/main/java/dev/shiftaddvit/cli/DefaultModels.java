@@ -1,0 +1,40 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.FashionMnist;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Where the launcher says the project lives, the embedded default models in it, and the data sets. */
+final class DefaultModels {
+    private DefaultModels() {
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("shiftaddvit.home", "."));
+    }
+
+    static Path dense() {
+        return home().resolve("models/fmnist-dense.safetensors");
+    }
+
+    /** The Fashion-MNIST directory given by --data, else the installed one, if any. */
+    static Optional<Path> dataDir(Path flag) {
+        if (flag != null) {
+            if (!Files.isDirectory(flag)) throw new IllegalArgumentException("--data " + flag + " is not a directory");
+            return Optional.of(flag);
+        }
+        return FashionMnist.findInstalled();
+    }
+
+    /** The full test set when available, else the bundled 1,000-image sample. */
+    static Dataset testSet(Path flag, boolean sampleOnly) {
+        if (!sampleOnly) {
+            Optional<Path> dir = dataDir(flag);
+            if (dir.isPresent()) return FashionMnist.load(dir.get(), FashionMnist.Split.TEST);
+        }
+        return FashionMnist.bundledSample();
+    }
+}

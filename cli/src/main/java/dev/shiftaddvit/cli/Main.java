@@ -1,0 +1,48 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.model.ConfigException;
+import dev.shiftaddvit.tensor.ShapeException;
+import dev.shiftaddvit.train.TrainingDivergedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.UncheckedIOException;
+
+/** Entry point of the `shiftaddvit` command line. */
+@Command(name = "shiftaddvit", mixinStandardHelpOptions = true, version = "shiftaddvit 0.1.0",
+        description = "Pure-Java vision transformers: train, evaluate, predict and benchmark on the JVM.",
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
+                InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code: 0 ok, 1 failure, 2 bad input or usage. */
+    public static int run(String... args) {
+        CommandLineCapture.set(args);
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof InvalidInputException || ex instanceof ConfigException || ex instanceof ShapeException
+                    || ex instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            if (ex instanceof TrainingDivergedException || ex instanceof UncheckedIOException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 1;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.shiftaddvit.data;
+
+import dev.shiftaddvit.io.InvalidInputException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Fashion-MNIST: 28×28 grayscale images of 10 clothing classes, 60,000 for training and 10,000 for
+ * testing, stored as IDX files {@code train-images-idx3-ubyte[.gz]},
+ * {@code train-labels-idx1-ubyte[.gz]}, {@code t10k-images-idx3-ubyte[.gz]},
+ * {@code t10k-labels-idx1-ubyte[.gz]}. The Debian package {@code dataset-fashion-mnist} installs
+ * them in {@link #DEFAULT_DIR}. A sample of the first 1,000 test images ships as a resource
+ * ({@link #bundledSample()}) so that demos run without the package.
+ */
+public final class FashionMnist {
+    /** Where {@code apt-get install dataset-fashion-mnist} puts the files. */
+    public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    /** Image side in pixels. */
+    public static final int SIZE = 28;
+    /** Number of classes. */
+    public static final int NUM_CLASSES = 10;
+    /** Class names by label. */
+    public static final String[] CLASS_NAMES = {
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    };
+    /** Number of images in the bundled sample. */
+    public static final int SAMPLE_SIZE = 1000;
+
+    static final String SAMPLE_IMAGES = "fmnist-sample-images-idx3-ubyte.gz";
+    static final String SAMPLE_LABELS = "fmnist-sample-labels-idx1-ubyte.gz";
+    private static final String RESOURCE_DIR = "dev/shiftaddvit/data/";
+    private static final String INSTALL_HINT =
+            "install Fashion-MNIST with `apt-get install dataset-fashion-mnist` or pass --data DIR (a directory holding the IDX files)";
+
+    private FashionMnist() {}
+
+    /** The two splits and their file-name prefixes. */
+    public enum Split {
+        TRAIN("train"), TEST("t10k");
+
+        private final String prefix;
+
+        Split(String prefix) {
+            this.prefix = prefix;
+        }
+
+        public String prefix() {
+            return prefix;
+        }
+
+        /** The uncompressed image file name, e.g. {@code t10k-images-idx3-ubyte}. */
+        public String imagesFile() {
+            return prefix + "-images-idx3-ubyte";
+        }
+
+        /** The uncompressed label file name, e.g. {@code t10k-labels-idx1-ubyte}. */
+        public String labelsFile() {
+            return prefix + "-labels-idx1-ubyte";
+        }
+    }
+
+    /** The name of a class, or "class N" outside 0..9. */
+    public static String className(int label) {
+        return label >= 0 && label < CLASS_NAMES.length ? CLASS_NAMES[label] : "class " + label;
+    }
+
+    /**
+     * Loads a split from a directory holding the IDX files (gzip or raw; the {@code .gz} name is
+     * tried first).
+     */
+    public static Dataset load(Path dir, Split split) {
+        String source = dir.toString();
+        if (!Files.isDirectory(dir)) {
+            throw new InvalidInputException(source, (Files.exists(dir) ? "not a directory" : "directory not found")
+                    + "; " + INSTALL_HINT);
+        }
+        Path images = locate(dir, split.imagesFile());
+        Path labels = locate(dir, split.labelsFile());
+        return loadFiles(images, labels);
+    }
+
+    private static Path locate(Path dir, String name) {
+        Path gz = dir.resolve(name + ".gz");
+        if (Files.isRegularFile(gz)) return gz;
+        Path raw = dir.resolve(name);
+        if (Files.isRegularFile(raw)) return raw;
+        throw new InvalidInputException(dir.toString(), "missing " + name + ".gz (or " + name + "); " + INSTALL_HINT);
+    }
+
+    /** Loads an image file and a label file, requiring 28×28 images, labels below 10 and equal counts. */
+    public static Dataset loadFiles(Path images, Path labels) {
+        Idx.IdxData img = Idx.readImages(images);
+        Idx.IdxData lab = Idx.read(labels, 1, Idx.MAX_DATA_BYTES);
+        return assemble(img, lab, images + " + " + labels);
+    }
+
+    /** The first {@value #SAMPLE_SIZE} images of the Fashion-MNIST test set, bundled as a resource. */
+    public static Dataset bundledSample() {
+        Idx.IdxData img = readResource(SAMPLE_IMAGES, 3);
+        Idx.IdxData lab = readResource(SAMPLE_LABELS, 1);
+        return assemble(img, lab, "bundled Fashion-MNIST sample");
+    }
+
+    private static Idx.IdxData readResource(String name, int rank) {
+        String source = "classpath:" + RESOURCE_DIR + name;
+        try (InputStream in = FashionMnist.class.getResourceAsStream(name)) {
+            if (in == null) throw new InvalidInputException(source, "resource missing from the class path");
+            return Idx.read(in, source, rank, Idx.MAX_DATA_BYTES);
+        } catch (IOException e) {
+            throw new InvalidInputException(source, "cannot read: " + e, e);
+        }
+    }
+
+    private static Dataset assemble(Idx.IdxData img, Idx.IdxData lab, String source) {
+        int[] d = img.dims();
+        if (d[1] != SIZE || d[2] != SIZE) {
+            throw new InvalidInputException(img.source(), "images are " + d[1] + "x" + d[2] + ", Fashion-MNIST needs "
+                    + SIZE + "x" + SIZE);
+        }
+        Idx.checkLabels(lab.data(), NUM_CLASSES, lab.source());
+        if (lab.count() != img.count()) {
+            throw new InvalidInputException(img.source(), img.count() + " images but " + lab.count() + " labels in "
+                    + lab.source());
+        }
+        return new Dataset(img.data(), lab.data(), img.count(), SIZE, SIZE, source);
+    }
+
+    /** {@link #DEFAULT_DIR} when it holds at least the test split, else empty. */
+    public static Optional<Path> findInstalled() {
+        return hasSplit(DEFAULT_DIR, Split.TEST) ? Optional.of(DEFAULT_DIR) : Optional.empty();
+    }
+
+    /** Whether a directory holds both files of a split (gzip or raw). */
+    public static boolean hasSplit(Path dir, Split split) {
+        return present(dir, split.imagesFile()) && present(dir, split.labelsFile());
+    }
+
+    private static boolean present(Path dir, String name) {
+        return Files.isRegularFile(dir.resolve(name + ".gz")) || Files.isRegularFile(dir.resolve(name));
+    }
+}

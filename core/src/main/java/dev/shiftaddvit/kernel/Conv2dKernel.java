@@ -1,0 +1,191 @@
+package dev.shiftaddvit.kernel;
+
+/**
+ * 2-D convolution over NHWC activations with PyTorch's weight layout [outC, inC, kh, kw], any
+ * stride and symmetric zero padding, through im2col + GEMM.
+ *
+ * <p>im2col writes a buffer [batch·ho·wo, inC·kh·kw] whose column order (c, ky, kx) matches the
+ * weight's row layout, so the forward is one {@code Gemm.nt}: y = cols·Wᵀ, token-major
+ * [batch, ho, wo, outC]. The backward forms dW += dyᵀ·cols ({@code Gemm.tn}), db += Σ dy, and,
+ * when asked, dcols = dy·W ({@code Gemm.nn}) followed by col2im. col2im is written as a gather
+ * over input pixels (each pixel sums the patch entries that read it), so it parallelises without
+ * write races and overwrites dx.
+ */
+public final class Conv2dKernel {
+    private static final int GRAIN = 16384;
+
+    private Conv2dKernel() {
+    }
+
+    /** Output extent floor((in + 2·pad − k)/stride) + 1, as PyTorch. */
+    public static int outSize(int in, int k, int stride, int pad) {
+        if (k < 1 || stride < 1 || pad < 0) {
+            throw new IllegalArgumentException("conv needs k >= 1, stride >= 1, pad >= 0; got k=" + k
+                    + ", stride=" + stride + ", pad=" + pad);
+        }
+        int span = in + 2 * pad - k;
+        if (span < 0) {
+            throw new IllegalArgumentException("conv kernel " + k + " is larger than the padded input "
+                    + (in + 2 * pad));
+        }
+        return span / stride + 1;
+    }
+
+    /**
+     * y[b,oy,ox,o] = bias[o] + Σ_{c,ky,kx} W[o,c,ky,kx]·x[b, oy·s−p+ky, ox·s−p+kx, c];
+     * cols (size batch·ho·wo·inC·kh·kw) is filled and must be kept for the backward.
+     */
+    public static void forward(float[] x, int batch, int h, int w, int inC, float[] weight, float[] bias, int outC,
+                               int kh, int kw, int stride, int pad, float[] cols, float[] y) {
+        int ho = outSize(h, kh, stride, pad);
+        int wo = outSize(w, kw, stride, pad);
+        int m = batch * ho * wo;
+        int k = inC * kh * kw;
+        if (m == 0) return;
+        im2col(x, batch, h, w, inC, kh, kw, stride, pad, ho, wo, cols);
+        Gemm.nt(m, outC, k, cols, 0, k, weight, 0, k, y, 0, outC, false);
+        if (bias != null) Ops.addBiasRows(y, bias, m, outC);
+    }
+
+    /**
+     * dweight += dyᵀ·cols; dbias += Σ dy (when non-null); dx (when non-null) is overwritten with
+     * col2im(dy·W), using dcolsScratch (size batch·ho·wo·inC·kh·kw) as the intermediate.
+     */
+    public static void backward(float[] dy, float[] cols, int batch, int h, int w, int inC, float[] weight, int outC,
+                                int kh, int kw, int stride, int pad, float[] dx, float[] dweight, float[] dbias,
+                                float[] dcolsScratch) {
+        int ho = outSize(h, kh, stride, pad);
+        int wo = outSize(w, kw, stride, pad);
+        int m = batch * ho * wo;
+        int k = inC * kh * kw;
+        if (m == 0) return;
+        if (dweight != null) Gemm.tn(outC, k, m, dy, 0, outC, cols, 0, k, dweight, 0, k, true);
+        if (dbias != null) Ops.sumRows(dy, dbias, m, outC);
+        if (dx != null) {
+            Gemm.nn(m, k, outC, dy, 0, outC, weight, 0, k, dcolsScratch, 0, k, false);
+            col2im(dcolsScratch, batch, h, w, inC, kh, kw, stride, pad, ho, wo, dx);
+        }
+    }
+
+    /** cols[(b,oy,ox), (c,ky,kx)] = x[b, oy·s−p+ky, ox·s−p+kx, c] or 0 outside the image. */
+    static void im2col(float[] x, int batch, int h, int w, int inC, int kh, int kw, int stride, int pad,
+                       int ho, int wo, float[] cols) {
+        int khw = kh * kw;
+        int k = inC * khw;
+        int m = batch * ho * wo;
+        Parallel.forRange(m, Math.max(1, GRAIN / k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int ox = r % wo;
+                int t = r / wo;
+                int oy = t % ho;
+                int b = t / ho;
+                int ro = r * k;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = oy * stride - pad + ky;
+                    boolean rowIn = iy >= 0 && iy < h;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ox * stride - pad + kx;
+                        int co = ro + ky * kw + kx;
+                        if (rowIn && ix >= 0 && ix < w) {
+                            int xo = ((b * h + iy) * w + ix) * inC;
+                            for (int c = 0; c < inC; c++) cols[co + c * khw] = x[xo + c];
+                        } else {
+                            for (int c = 0; c < inC; c++) cols[co + c * khw] = 0f;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx[b,iy,ix,c] = Σ dcols over the (patch, ky, kx) entries that read input pixel (iy, ix). */
+    static void col2im(float[] dcols, int batch, int h, int w, int inC, int kh, int kw, int stride, int pad,
+                       int ho, int wo, float[] dx) {
+        int khw = kh * kw;
+        int k = inC * khw;
+        int rowsIn = batch * h;
+        Parallel.forRange(rowsIn, Math.max(1, GRAIN / Math.max(1, w * inC * khw)), (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int iy = q % h;
+                int b = q / h;
+                for (int ix = 0; ix < w; ix++) {
+                    int xo = (q * w + ix) * inC;
+                    for (int c = 0; c < inC; c++) dx[xo + c] = 0f;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int ty = iy + pad - ky;
+                        if (ty < 0) break;
+                        if (ty % stride != 0) continue;
+                        int oy = ty / stride;
+                        if (oy >= ho) continue;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int tx = ix + pad - kx;
+                            if (tx < 0) break;
+                            if (tx % stride != 0) continue;
+                            int ox = tx / stride;
+                            if (ox >= wo) continue;
+                            int co = ((b * ho + oy) * wo + ox) * k + ky * kw + kx;
+                            for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c * khw];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- scalar twins (direct convolution, no im2col) ---------------------------------------
+
+    /** Scalar twin of {@link #forward}: direct seven-loop convolution. */
+    public static void forwardScalar(float[] x, int batch, int h, int w, int inC, float[] weight, float[] bias,
+                                     int outC, int kh, int kw, int stride, int pad, float[] y) {
+        int ho = outSize(h, kh, stride, pad);
+        int wo = outSize(w, kw, stride, pad);
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++)
+                    for (int o = 0; o < outC; o++) {
+                        double s = bias == null ? 0 : bias[o];
+                        for (int c = 0; c < inC; c++)
+                            for (int ky = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int iy = oy * stride - pad + ky;
+                                    int ix = ox * stride - pad + kx;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                    s += (double) weight[((o * inC + c) * kh + ky) * kw + kx]
+                                            * x[((b * h + iy) * w + ix) * inC + c];
+                                }
+                        y[((b * ho + oy) * wo + ox) * outC + o] = (float) s;
+                    }
+    }
+
+    /** Scalar twin of {@link #backward}: direct scatter; dx (when non-null) overwritten, dweight/dbias accumulated. */
+    public static void backwardScalar(float[] dy, float[] x, int batch, int h, int w, int inC, float[] weight,
+                                      int outC, int kh, int kw, int stride, int pad, float[] dx, float[] dweight,
+                                      float[] dbias) {
+        int ho = outSize(h, kh, stride, pad);
+        int wo = outSize(w, kw, stride, pad);
+        double[] dxd = dx == null ? null : new double[batch * h * w * inC];
+        double[] dwd = new double[outC * inC * kh * kw];
+        double[] dbd = new double[outC];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++)
+                    for (int o = 0; o < outC; o++) {
+                        float g = dy[((b * ho + oy) * wo + ox) * outC + o];
+                        dbd[o] += g;
+                        for (int c = 0; c < inC; c++)
+                            for (int ky = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int iy = oy * stride - pad + ky;
+                                    int ix = ox * stride - pad + kx;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                    int wi = ((o * inC + c) * kh + ky) * kw + kx;
+                                    int xi = ((b * h + iy) * w + ix) * inC + c;
+                                    dwd[wi] += (double) g * x[xi];
+                                    if (dxd != null) dxd[xi] += (double) g * weight[wi];
+                                }
+                    }
+        if (dxd != null) for (int i = 0; i < dxd.length; i++) dx[i] = (float) dxd[i];
+        if (dweight != null) for (int i = 0; i < dwd.length; i++) dweight[i] += (float) dwd[i];
+        if (dbias != null) for (int i = 0; i < dbd.length; i++) dbias[i] += (float) dbd[i];
+    }
+}

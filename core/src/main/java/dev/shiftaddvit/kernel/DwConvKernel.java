@@ -1,0 +1,238 @@
+package dev.shiftaddvit.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Depthwise convolution over NHWC [batch, h, w, c] with PyTorch's weight layout [c, 1, kh, kw],
+ * stride 1 and zero padding (kh/2, kw/2), so the output keeps h×w (odd kernels only). Vectorised
+ * over channels, which are contiguous in NHWC; the weights are transposed per call to
+ * [kh·kw, c] so each tap is a contiguous channel vector. Weight and bias gradients are reduced
+ * through per-block partials whose split depends only on the shape (deterministic).
+ */
+public final class DwConvKernel {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final int GRAIN = 16384;
+
+    private DwConvKernel() {
+    }
+
+    /** y[b,y,x,c] = bias[c] + Σ_{ky,kx} W[c,ky,kx]·x[b, y+ky−kh/2, x+kx−kw/2, c]. */
+    public static void forward(float[] x, int batch, int h, int w, int c, float[] weight, float[] bias, int kh, int kw,
+                               float[] y) {
+        check(kh, kw);
+        if (batch <= 0 || h <= 0 || w <= 0 || c <= 0) return;
+        float[] wt = transpose(weight, c, kh * kw);
+        int ph = kh / 2;
+        int pw = kw / 2;
+        Parallel.forRange(batch * h, Math.max(1, GRAIN / (w * c * kh * kw)), (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int oy = q % h;
+                int b = q / h;
+                int kyLo = Math.max(0, ph - oy);
+                int kyHi = Math.min(kh, h + ph - oy);
+                for (int ox = 0; ox < w; ox++) {
+                    int kxLo = Math.max(0, pw - ox);
+                    int kxHi = Math.min(kw, w + pw - ox);
+                    int yo = (q * w + ox) * c;
+                    int ch = 0;
+                    for (; ch <= c - L; ch += L) {
+                        FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
+                        for (int ky = kyLo; ky < kyHi; ky++) {
+                            int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
+                            for (int kx = kxLo; kx < kxHi; kx++) {
+                                acc = FloatVector.fromArray(F, x, rowBase + kx * c)
+                                        .fma(FloatVector.fromArray(F, wt, (ky * kw + kx) * c + ch), acc);
+                            }
+                        }
+                        acc.intoArray(y, yo + ch);
+                    }
+                    for (; ch < c; ch++) {
+                        float acc = bias == null ? 0f : bias[ch];
+                        for (int ky = kyLo; ky < kyHi; ky++) {
+                            int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
+                            for (int kx = kxLo; kx < kxHi; kx++) {
+                                acc = Math.fma(x[rowBase + kx * c], wt[(ky * kw + kx) * c + ch], acc);
+                            }
+                        }
+                        y[yo + ch] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dx (overwritten) = Σ_taps dy shifted back ⊙ W; dweight[c,ky,kx] += Σ dy⊙x shifted;
+     * dbias[c] += Σ dy (when non-null). dx may be null to skip the input gradient.
+     */
+    public static void backward(float[] dy, float[] x, int batch, int h, int w, int c, float[] weight, int kh, int kw,
+                                float[] dx, float[] dweight, float[] dbias) {
+        check(kh, kw);
+        if (batch <= 0 || h <= 0 || w <= 0 || c <= 0) return;
+        int khw = kh * kw;
+        int ph = kh / 2;
+        int pw = kw / 2;
+        int rows = batch * h;
+        if (dx != null) {
+            float[] wt = transpose(weight, c, khw);
+            Parallel.forRange(rows, Math.max(1, GRAIN / (w * c * khw)), (q0, q1) -> {
+                for (int q = q0; q < q1; q++) inputGradRow(dy, wt, q, h, w, c, kh, kw, ph, pw, dx);
+            });
+        }
+        if (dweight == null && dbias == null) return;
+        int nb = Ops.blocks(rows, w * c * khw);
+        int stride = (khw + 1) * c;   // per block: [khw, c] weight partials then [c] bias partials
+        float[] part = new float[nb * stride];
+        Parallel.forRange(nb, 1, (b0, b1) -> {
+            for (int blk = b0; blk < b1; blk++) {
+                int q0 = (int) ((long) rows * blk / nb);
+                int q1 = (int) ((long) rows * (blk + 1) / nb);
+                for (int q = q0; q < q1; q++) paramGradRow(dy, x, q, h, w, c, kh, kw, ph, pw, part, blk * stride);
+            }
+        });
+        for (int blk = 1; blk < nb; blk++) Ops.addInto(part, 0, part, blk * stride, stride);
+        if (dweight != null) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int t = 0; t < khw; t++) dweight[ch * khw + t] += part[t * c + ch];
+            }
+        }
+        if (dbias != null) Ops.addInto(dbias, 0, part, khw * c, c);
+    }
+
+    private static void inputGradRow(float[] dy, float[] wt, int q, int h, int w, int c, int kh, int kw,
+                                     int ph, int pw, float[] dx) {
+        int iy = q % h;
+        int b = q / h;
+        // output row oy = iy − ky + ph must lie in [0, h)
+        int kyLo = Math.max(0, iy + ph - h + 1);
+        int kyHi = Math.min(kh, iy + ph + 1);
+        for (int ix = 0; ix < w; ix++) {
+            int kxLo = Math.max(0, ix + pw - w + 1);
+            int kxHi = Math.min(kw, ix + pw + 1);
+            int xo = (q * w + ix) * c;
+            int ch = 0;
+            for (; ch <= c - L; ch += L) {
+                FloatVector acc = FloatVector.zero(F);
+                for (int ky = kyLo; ky < kyHi; ky++) {
+                    int rowBase = ((b * h + iy - ky + ph) * w + ix + pw) * c + ch;
+                    for (int kx = kxLo; kx < kxHi; kx++) {
+                        acc = FloatVector.fromArray(F, dy, rowBase - kx * c)
+                                .fma(FloatVector.fromArray(F, wt, (ky * kw + kx) * c + ch), acc);
+                    }
+                }
+                acc.intoArray(dx, xo + ch);
+            }
+            for (; ch < c; ch++) {
+                float acc = 0f;
+                for (int ky = kyLo; ky < kyHi; ky++) {
+                    int rowBase = ((b * h + iy - ky + ph) * w + ix + pw) * c + ch;
+                    for (int kx = kxLo; kx < kxHi; kx++) {
+                        acc = Math.fma(dy[rowBase - kx * c], wt[(ky * kw + kx) * c + ch], acc);
+                    }
+                }
+                dx[xo + ch] = acc;
+            }
+        }
+    }
+
+    private static void paramGradRow(float[] dy, float[] x, int q, int h, int w, int c, int kh, int kw,
+                                     int ph, int pw, float[] part, int po) {
+        int oy = q % h;
+        int b = q / h;
+        int khw = kh * kw;
+        int kyLo = Math.max(0, ph - oy);
+        int kyHi = Math.min(kh, h + ph - oy);
+        int bo = po + khw * c;
+        for (int ox = 0; ox < w; ox++) {
+            int kxLo = Math.max(0, pw - ox);
+            int kxHi = Math.min(kw, w + pw - ox);
+            int go = (q * w + ox) * c;
+            Ops.addInto(part, bo, dy, go, c);
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c;
+                for (int kx = kxLo; kx < kxHi; kx++) {
+                    int xo = rowBase + kx * c;
+                    int to = po + (ky * kw + kx) * c;
+                    int ch = 0;
+                    for (; ch <= c - L; ch += L) {
+                        FloatVector.fromArray(F, dy, go + ch).fma(FloatVector.fromArray(F, x, xo + ch),
+                                FloatVector.fromArray(F, part, to + ch)).intoArray(part, to + ch);
+                    }
+                    for (; ch < c; ch++) part[to + ch] = Math.fma(dy[go + ch], x[xo + ch], part[to + ch]);
+                }
+            }
+        }
+    }
+
+    /** [c, taps] → [taps, c]. */
+    private static float[] transpose(float[] weight, int c, int taps) {
+        float[] wt = new float[taps * c];
+        for (int ch = 0; ch < c; ch++) {
+            for (int t = 0; t < taps; t++) wt[t * c + ch] = weight[ch * taps + t];
+        }
+        return wt;
+    }
+
+    private static void check(int kh, int kw) {
+        if (kh < 1 || kw < 1 || kh % 2 == 0 || kw % 2 == 0) {
+            throw new IllegalArgumentException("depthwise conv keeps h×w only for odd kernels; got " + kh + "x" + kw);
+        }
+    }
+
+    // ---- scalar twins -----------------------------------------------------------------------
+
+    /** Scalar twin of {@link #forward}. */
+    public static void forwardScalar(float[] x, int batch, int h, int w, int c, float[] weight, float[] bias, int kh,
+                                     int kw, float[] y) {
+        check(kh, kw);
+        int ph = kh / 2;
+        int pw = kw / 2;
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < h; oy++)
+                for (int ox = 0; ox < w; ox++)
+                    for (int ch = 0; ch < c; ch++) {
+                        double s = bias == null ? 0 : bias[ch];
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++) {
+                                int iy = oy + ky - ph;
+                                int ix = ox + kx - pw;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                s += (double) weight[(ch * kh + ky) * kw + kx] * x[((b * h + iy) * w + ix) * c + ch];
+                            }
+                        y[((b * h + oy) * w + ox) * c + ch] = (float) s;
+                    }
+    }
+
+    /** Scalar twin of {@link #backward} (direct scatter, double accumulation). */
+    public static void backwardScalar(float[] dy, float[] x, int batch, int h, int w, int c, float[] weight, int kh,
+                                      int kw, float[] dx, float[] dweight, float[] dbias) {
+        check(kh, kw);
+        int ph = kh / 2;
+        int pw = kw / 2;
+        double[] dxd = new double[batch * h * w * c];
+        double[] dwd = new double[c * kh * kw];
+        double[] dbd = new double[c];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < h; oy++)
+                for (int ox = 0; ox < w; ox++)
+                    for (int ch = 0; ch < c; ch++) {
+                        float g = dy[((b * h + oy) * w + ox) * c + ch];
+                        dbd[ch] += g;
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++) {
+                                int iy = oy + ky - ph;
+                                int ix = ox + kx - pw;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                int xi = ((b * h + iy) * w + ix) * c + ch;
+                                int wi = (ch * kh + ky) * kw + kx;
+                                dxd[xi] += (double) g * weight[wi];
+                                dwd[wi] += (double) g * x[xi];
+                            }
+                    }
+        if (dx != null) for (int i = 0; i < dxd.length; i++) dx[i] = (float) dxd[i];
+        if (dweight != null) for (int i = 0; i < dwd.length; i++) dweight[i] += (float) dwd[i];
+        if (dbias != null) for (int i = 0; i < dbd.length; i++) dbias[i] += (float) dbd[i];
+    }
+}

@@ -1,0 +1,125 @@
+package dev.shiftaddvit.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Exact GELU, 0.5·x·(1 + erf(x/√2)), as PyTorch's default {@code nn.GELU()}, and its derivative.
+ *
+ * <p>erf comes from the Chebyshev-fitted erfc approximation
+ * erfc(z) ≈ t·exp(−z² + P(t)), t = 1/(1 + z/2), z ≥ 0 (fractional error below 1.2e-7 in exact
+ * arithmetic; in float about 3e-7 relative on erfc, so 1 + erf is within ~4e-7 absolute). Using
+ * the erfc form keeps GELU's negative tail (0.5·x·erfc(|x|/√2)) accurate in relative terms too.
+ */
+public final class Gelu {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final int GRAIN = 16384;
+
+    private static final float INV_SQRT2 = 0.70710678118654752f;
+    private static final float INV_SQRT_2PI = 0.39894228040143268f;
+
+    // P(t) = C0 + C1·t + ... + C9·t^9
+    private static final float C0 = -1.26551223f;
+    private static final float C1 = 1.00002368f;
+    private static final float C2 = 0.37409196f;
+    private static final float C3 = 0.09678418f;
+    private static final float C4 = -0.18628806f;
+    private static final float C5 = 0.27886807f;
+    private static final float C6 = -1.13520398f;
+    private static final float C7 = 1.48851587f;
+    private static final float C8 = -0.82215223f;
+    private static final float C9 = 0.17087277f;
+
+    private Gelu() {
+    }
+
+    /** y = gelu(x) over [0, n); y may be x. */
+    public static void forward(float[] x, float[] y, int n) {
+        Parallel.forRange(n, GRAIN, (from, to) -> {
+            int i = from;
+            for (; i <= to - L; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, i);
+                v.mul(0.5f).mul(onePlusErf(v.mul(INV_SQRT2))).intoArray(y, i);
+            }
+            for (; i < to; i++) y[i] = geluScalar(x[i]);
+        });
+    }
+
+    /** dx = dy · gelu'(x) over [0, n) (dx overwritten; may alias dy); x is the forward input. */
+    public static void backward(float[] x, float[] dy, float[] dx, int n) {
+        Parallel.forRange(n, GRAIN, (from, to) -> {
+            int i = from;
+            for (; i <= to - L; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, i);
+                FloatVector cdf = onePlusErf(v.mul(INV_SQRT2)).mul(0.5f);
+                FloatVector pdf = Softmax.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
+                v.fma(pdf, cdf).mul(FloatVector.fromArray(F, dy, i)).intoArray(dx, i);
+            }
+            for (; i < to; i++) dx[i] = dy[i] * geluGradScalar(x[i]);
+        });
+    }
+
+    /** 1 + erf(u), lane-wise. */
+    static FloatVector onePlusErf(FloatVector u) {
+        FloatVector z = u.abs();
+        FloatVector t = z.fma(0.5f, 1f);
+        t = FloatVector.broadcast(F, 1f).div(t);
+        FloatVector p = t.fma(C9, C8);
+        p = p.fma(t, FloatVector.broadcast(F, C7));
+        p = p.fma(t, FloatVector.broadcast(F, C6));
+        p = p.fma(t, FloatVector.broadcast(F, C5));
+        p = p.fma(t, FloatVector.broadcast(F, C4));
+        p = p.fma(t, FloatVector.broadcast(F, C3));
+        p = p.fma(t, FloatVector.broadcast(F, C2));
+        p = p.fma(t, FloatVector.broadcast(F, C1));
+        p = p.fma(t, FloatVector.broadcast(F, C0));
+        FloatVector erfc = t.mul(Softmax.exp(z.mul(z).neg().add(p)));   // erfc(|u|)
+        // u ≥ 0: 1 + erf(u) = 2 − erfc(u); u < 0: 1 + erf(u) = erfc(|u|)
+        return erfc.neg().add(2f).blend(erfc, u.lt(0f));
+    }
+
+    /** 1 + erf(u), scalar, same approximation as the vector path. */
+    static float onePlusErfScalar(float u) {
+        float z = Math.abs(u);
+        float t = 1f / Math.fma(z, 0.5f, 1f);
+        float p = Math.fma(t, C9, C8);
+        p = Math.fma(p, t, C7);
+        p = Math.fma(p, t, C6);
+        p = Math.fma(p, t, C5);
+        p = Math.fma(p, t, C4);
+        p = Math.fma(p, t, C3);
+        p = Math.fma(p, t, C2);
+        p = Math.fma(p, t, C1);
+        p = Math.fma(p, t, C0);
+        float erfc = t * (float) Math.exp(-(z * z) + p);
+        return u < 0f ? erfc : 2f - erfc;
+    }
+
+    /** erf(u) with the kernel's approximation (absolute error ≲ 4e-7). */
+    public static float erf(float u) {
+        return onePlusErfScalar(u) - 1f;
+    }
+
+    /** gelu(x), scalar twin. */
+    public static float geluScalar(float x) {
+        return 0.5f * x * onePlusErfScalar(x * INV_SQRT2);
+    }
+
+    /** gelu'(x) = Φ(x) + x·φ(x), scalar twin. */
+    public static float geluGradScalar(float x) {
+        float cdf = 0.5f * onePlusErfScalar(x * INV_SQRT2);
+        float pdf = (float) Math.exp(-0.5f * x * x) * INV_SQRT_2PI;
+        return Math.fma(x, pdf, cdf);
+    }
+
+    /** Scalar twin of {@link #forward}. */
+    public static void forwardScalar(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) y[i] = geluScalar(x[i]);
+    }
+
+    /** Scalar twin of {@link #backward}. */
+    public static void backwardScalar(float[] x, float[] dy, float[] dx, int n) {
+        for (int i = 0; i < n; i++) dx[i] = dy[i] * geluGradScalar(x[i]);
+    }
+}

@@ -1,0 +1,159 @@
+package dev.shiftaddvit.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Row-wise softmax (numerically stable: the row maximum is subtracted first) and its backward.
+ * Rows are contiguous runs of {@code cols} floats starting at an offset. Also home of the
+ * vectorised {@link #exp(FloatVector)} the other kernels share.
+ */
+public final class Softmax {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Elements per parallel chunk, roughly. */
+    private static final int GRAIN = 8192;
+
+    private Softmax() {
+    }
+
+    /** y[r,:] = softmax(x[r,:]) for rows [0, rows); y may alias x (same offset). */
+    public static void forwardRows(float[] x, int off, float[] y, int yOff, int rows, int cols) {
+        if (rows <= 0 || cols <= 0) return;
+        Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) forwardRow(x, off + r * cols, y, yOff + r * cols, cols);
+        });
+    }
+
+    /** dx = y ⊙ (dy − Σ dy⊙y) per row; dx may alias dy (same offset). */
+    public static void backwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
+                                    int rows, int cols) {
+        if (rows <= 0 || cols <= 0) return;
+        Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                backwardRow(y, yOff + r * cols, dy, dyOff + r * cols, dx, dxOff + r * cols, cols);
+            }
+        });
+    }
+
+    static void forwardRow(float[] x, int xo, float[] y, int yo, int n) {
+        float max = rowMax(x, xo, n);
+        FloatVector mv = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i).sub(mv));
+            e.intoArray(y, yo + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - max);
+            y[yo + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        FloatVector iv = FloatVector.broadcast(F, inv);
+        i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, y, yo + i).mul(iv).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] *= inv;
+    }
+
+    private static void backwardRow(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            acc = FloatVector.fromArray(F, dy, dyo + i).fma(FloatVector.fromArray(F, y, yo + i), acc);
+        }
+        float dot = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) dot += dy[dyo + i] * y[yo + i];
+        FloatVector dv = FloatVector.broadcast(F, dot);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, dy, dyo + i).sub(dv).mul(FloatVector.fromArray(F, y, yo + i))
+                    .intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) dx[dxo + i] = (dy[dyo + i] - dot) * y[yo + i];
+    }
+
+    /** Maximum of x[off, off+n), n ≥ 1. */
+    static float rowMax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        if (n >= L) {
+            FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i <= n - L; i += L) mv = mv.max(FloatVector.fromArray(F, x, off + i));
+            max = mv.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
+    }
+
+    // ---- vectorised exp -------------------------------------------------------------------
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;          // few mantissa bits: k·LN2_HI is exact
+    private static final float LN2_LO = -2.12194440e-4f;        // ln2 − LN2_HI
+    private static final float ROUND_MAGIC = 12582912f;         // 1.5·2^23: (v + M) − M rounds to nearest
+    private static final float EXP_LO = -87.33654f;             // ln(2^-126): below this, result flushes to 0
+    private static final float EXP_CLAMP_HI = 88f;
+    private static final float EXP_HI = 88.72283f;              // above this, exp overflows to +inf
+
+    /**
+     * e^x lane-wise, relative error about 2 ulp over the normal range; x below −87.34 gives 0,
+     * above 88.72 gives +∞, NaN stays NaN. Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, then a
+     * degree-7 Taylor polynomial of e^r (truncation error below 6e-9) scaled by 2^k built in the
+     * exponent bits.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_CLAMP_HI);
+        FloatVector k = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 5040f, 1f / 720f);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6f));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+        FloatVector scale = ki.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector res = p.mul(scale);
+        res = res.blend(0f, x.lt(EXP_LO));
+        return res.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+    }
+
+    // ---- scalar twins ---------------------------------------------------------------------
+
+    /** Scalar twin of {@link #forwardRows}. */
+    public static void forwardRowsScalar(float[] x, int off, float[] y, int yOff, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int xo = off + r * cols;
+            int yo = yOff + r * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) max = Math.max(max, x[xo + c]);
+            float sum = 0f;
+            for (int c = 0; c < cols; c++) {
+                float e = (float) Math.exp(x[xo + c] - max);
+                y[yo + c] = e;
+                sum += e;
+            }
+            for (int c = 0; c < cols; c++) y[yo + c] /= sum;
+        }
+    }
+
+    /** Scalar twin of {@link #backwardRows}. */
+    public static void backwardRowsScalar(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
+                                          int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            float dot = 0f;
+            for (int c = 0; c < cols; c++) dot += dy[dyOff + r * cols + c] * y[yOff + r * cols + c];
+            for (int c = 0; c < cols; c++) {
+                dx[dxOff + r * cols + c] = (dy[dyOff + r * cols + c] - dot) * y[yOff + r * cols + c];
+            }
+        }
+    }
+}

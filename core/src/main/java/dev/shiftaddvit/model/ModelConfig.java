@@ -1,0 +1,39 @@
+package dev.shiftaddvit.model;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** A named, validated architecture description; builds a fresh model and round-trips through metadata. */
+public sealed interface ModelConfig permits VitConfig, PvtV2Config {
+    String name();
+
+    int imgSize();
+
+    int inChans();
+
+    int numClasses();
+
+    /** Per-channel normalisation applied to pixels in [0, 1] before the model. */
+    float[] mean();
+
+    float[] std();
+
+    Model build(long seed);
+
+    /** The config as a flat string map for safetensors metadata ("arch" names the family). */
+    Map<String, String> toMetadata();
+
+    static ModelConfig fromMetadata(Map<String, String> meta, String source) {
+        String arch = meta.get("arch");
+        if (arch == null) throw new ConfigException(source + ": metadata has no \"arch\" entry");
+        return switch (arch) {
+            case "vit" -> VitConfig.fromMetadata(meta, source);
+            case "pvt_v2" -> PvtV2Config.fromMetadata(meta, source);
+            default -> throw new ConfigException(source + ": unknown arch \"" + arch + "\" (expected vit or pvt_v2)");
+        };
+    }
+
+    default SplittableRandom rng(long seed) {
+        return new SplittableRandom(seed);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Pre-norm transformer block: x + attn(norm1(x)), then + mlp(norm2(·)). */
+public final class Block implements Layer {
+    private final LayerNorm norm1;
+    private final Layer attn;
+    private final LayerNorm norm2;
+    private final Layer mlp;
+
+    public Block(LayerNorm norm1, Layer attn, LayerNorm norm2, Layer mlp) {
+        this.norm1 = norm1;
+        this.attn = attn;
+        this.norm2 = norm2;
+        this.mlp = mlp;
+    }
+
+    public Layer attn() {
+        return attn;
+    }
+
+    public Layer mlp() {
+        return mlp;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor a = attn.forward(norm1.forward(x, training), training);
+        Ops.addInPlace(a.data(), x.data(), x.size());
+        Tensor m = mlp.forward(norm2.forward(a, training), training);
+        Ops.addInPlace(m.data(), a.data(), a.size());
+        return m;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor dh = norm2.backward(mlp.backward(dy));
+        Ops.addInPlace(dh.data(), dy.data(), dy.size());
+        Tensor dx = norm1.backward(attn.backward(dh));
+        Ops.addInPlace(dx.data(), dh.data(), dh.size());
+        return dx;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(norm1.parameters());
+        p.addAll(attn.parameters());
+        p.addAll(norm2.parameters());
+        p.addAll(mlp.parameters());
+        return p;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.kernel.Gelu;
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.List;
+
+/** Exact (erf) GELU as PyTorch's default. */
+public final class GeluLayer implements Layer {
+    private Tensor input;
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        long t0 = System.nanoTime();
+        Tensor y = Tensor.zeros(x.shape());
+        Gelu.forward(x.data(), y.data(), x.size());
+        input = training ? x : null;
+        if (Profiler.active()) Profiler.record("gelu", "GELU", y.toString(), 0, t0);
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor dx = Tensor.zeros(dy.shape());
+        Gelu.backward(input.data(), dy.data(), dx.data(), dy.size());
+        input = null;
+        return dx;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return List.of();
+    }
+}

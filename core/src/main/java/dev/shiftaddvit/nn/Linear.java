@@ -1,0 +1,78 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.tensor.ShapeException;
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** y = x·Wᵀ + b over the last axis; W is [out, in] as in PyTorch. */
+public final class Linear implements Layer {
+    private final int in;
+    private final int out;
+    private final Parameter weight;
+    private final Parameter bias;
+    private Tensor input;
+
+    public Linear(String name, int in, int out, boolean bias, SplittableRandom rng) {
+        this.in = in;
+        this.out = out;
+        this.weight = new Parameter(name + ".weight", Tensor.zeros(out, in), true);
+        Init.truncNormal(weight.value().data(), 0.02f, rng);
+        this.bias = bias ? new Parameter(name + ".bias", Tensor.zeros(out), false) : null;
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (x.dim(-1) != in) {
+            throw new ShapeException(weight.name() + ": expected last dimension " + in + " but input is " + x);
+        }
+        long t0 = System.nanoTime();
+        int rows = x.size() / in;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        Tensor y = Tensor.zeros(shape);
+        Gemm.nt(rows, out, in, x.data(), 0, in, weight.value().data(), 0, in, y.data(), 0, out, false);
+        if (bias != null) Ops.addBiasRows(y.data(), bias.value().data(), rows, out);
+        input = training ? x : null;
+        if (Profiler.active()) {
+            Profiler.record(weight.name().replace(".weight", ""), "Linear", y.toString(), (long) rows * in * out, t0);
+        }
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor x = input;
+        int rows = x.size() / in;
+        Gemm.tn(out, in, rows, dy.data(), 0, out, x.data(), 0, in, weight.grad().data(), 0, in, true);
+        if (bias != null) Ops.sumRows(dy.data(), bias.grad().data(), rows, out);
+        Tensor dx = Tensor.zeros(x.shape());
+        Gemm.nn(rows, in, out, dy.data(), 0, out, weight.value().data(), 0, in, dx.data(), 0, in, false);
+        input = null;
+        return dx;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return bias == null ? List.of(weight) : List.of(weight, bias);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** fc1 → (depthwise 3×3 conv on the token grid, PVTv2) → GELU → fc2. */
+public final class Mlp implements Layer {
+    private final Linear fc1;
+    private final DwConv dwconv;
+    private final GeluLayer act = new GeluLayer();
+    private final Linear fc2;
+
+    /** gridH/gridW > 0 adds PVTv2's depthwise convolution over an gridH×gridW token grid. */
+    public Mlp(String name, int dim, int hidden, int gridH, int gridW, SplittableRandom rng) {
+        this.fc1 = new Linear(name + ".fc1", dim, hidden, true, rng);
+        this.dwconv = gridH > 0 ? new DwConv(name + ".dwconv", hidden, gridH, gridW, 3, 3, rng) : null;
+        this.fc2 = new Linear(name + ".fc2", hidden, dim, true, rng);
+    }
+
+    public Linear fc1() {
+        return fc1;
+    }
+
+    public Linear fc2() {
+        return fc2;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor h = fc1.forward(x, training);
+        if (dwconv != null) h = dwconv.forward(h, training);
+        return fc2.forward(act.forward(h, training), training);
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor d = act.backward(fc2.backward(dy));
+        if (dwconv != null) d = dwconv.backward(d);
+        return fc1.backward(d);
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(fc1.parameters());
+        if (dwconv != null) p.addAll(dwconv.parameters());
+        p.addAll(fc2.parameters());
+        return p;
+    }
+}

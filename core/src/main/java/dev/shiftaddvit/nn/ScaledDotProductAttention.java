@@ -1,0 +1,78 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.Softmax;
+
+/**
+ * Multi-head softmax(Q·Kᵀ·scale)·V over strided head slices, one pool task per (batch, head).
+ * Q is [B, N, ldq] and K, V are [B, M, ldk] / [B, M, ldv] with head h at column offset h·d;
+ * the output is [B, N, H·d]. Keeps the attention probabilities for backward.
+ */
+final class ScaledDotProductAttention {
+    private final String name;
+    private final int heads;
+    private final int headDim;
+    private final float scale;
+    private float[] probs;
+
+    ScaledDotProductAttention(String name, int heads, int headDim) {
+        this.name = name;
+        this.heads = heads;
+        this.headDim = headDim;
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    float[] forward(int b, int n, int m, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,
+                    float[] v, int vOff, int ldv, boolean training) {
+        long t0 = System.nanoTime();
+        int c = heads * headDim;
+        float[] out = new float[b * n * c];
+        float[] p = new float[b * heads * n * m];
+        Parallel.forRange(b * heads, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int bi = t / heads;
+                int h = t % heads;
+                int pOff = t * n * m;
+                Gemm.nt(n, m, headDim, q, qOff + bi * n * ldq + h * headDim, ldq,
+                        k, kOff + bi * m * ldk + h * headDim, ldk, p, pOff, m, false);
+                for (int i = pOff; i < pOff + n * m; i++) p[i] *= scale;
+                Softmax.forwardRows(p, pOff, p, pOff, n, m);
+                Gemm.nn(n, headDim, m, p, pOff, m, v, vOff + bi * m * ldv + h * headDim, ldv,
+                        out, bi * n * c + h * headDim, c, false);
+            }
+        });
+        probs = training ? p : null;
+        if (Profiler.active()) {
+            Profiler.record(name, "Attention", "[" + b + ", " + heads + ", " + n + ", " + m + "]",
+                    2L * b * heads * n * m * headDim, t0);
+        }
+        return out;
+    }
+
+    /** Writes dQ, dK, dV into the given arrays at the same strided positions as the inputs (overwriting). */
+    void backward(int b, int n, int m, float[] dout, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,
+                  float[] v, int vOff, int ldv, float[] dq, float[] dk, float[] dv) {
+        int c = heads * headDim;
+        float[] p = probs;
+        Parallel.forRange(b * heads, 1, (from, to) -> {
+            float[] dp = new float[n * m];
+            for (int t = from; t < to; t++) {
+                int bi = t / heads;
+                int h = t % heads;
+                int pOff = t * n * m;
+                int oOff = bi * n * c + h * headDim;
+                int qo = qOff + bi * n * ldq + h * headDim;
+                int ko = kOff + bi * m * ldk + h * headDim;
+                int vo = vOff + bi * m * ldv + h * headDim;
+                Gemm.nt(n, m, headDim, dout, oOff, c, v, vo, ldv, dp, 0, m, false);
+                Gemm.tn(m, headDim, n, p, pOff, m, dout, oOff, c, dv, vo, ldv, false);
+                Softmax.backwardRows(p, pOff, dp, 0, dp, 0, n, m);
+                for (int i = 0; i < n * m; i++) dp[i] *= scale;
+                Gemm.nn(n, headDim, m, dp, 0, m, k, ko, ldk, dq, qo, ldq, false);
+                Gemm.tn(m, headDim, n, dp, 0, m, q, qo, ldq, dk, ko, ldk, false);
+            }
+        });
+        probs = null;
+    }
+}

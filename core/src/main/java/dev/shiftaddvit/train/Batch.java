@@ -1,0 +1,10 @@
+package dev.shiftaddvit.train;
+
+import dev.shiftaddvit.tensor.Tensor;
+
+/** A prepared mini-batch: normalised NHWC images and their labels. */
+public record Batch(Tensor images, int[] labels) {
+    public int size() {
+        return labels.length;
+    }
+}

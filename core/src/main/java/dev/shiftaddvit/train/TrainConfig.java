@@ -1,0 +1,35 @@
+package dev.shiftaddvit.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Hyper-parameters of a training run; recorded in every checkpoint's metadata. */
+public record TrainConfig(int epochs, int batchSize, float lr, float minLr, float warmupEpochs, float weightDecay,
+                          float labelSmoothing, float clipNorm, Augment augment, long seed) {
+    public TrainConfig {
+        if (epochs <= 0) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be positive, got " + lr);
+        if (minLr < 0 || warmupEpochs < 0 || weightDecay < 0 || clipNorm < 0) {
+            throw new IllegalArgumentException("min lr, warm-up, weight decay and clip norm must be non-negative");
+        }
+        if (labelSmoothing < 0 || labelSmoothing >= 1) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
+        }
+    }
+
+    public Map<String, String> toMetadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("train.epochs", Integer.toString(epochs));
+        m.put("train.batch_size", Integer.toString(batchSize));
+        m.put("train.lr", Float.toString(lr));
+        m.put("train.min_lr", Float.toString(minLr));
+        m.put("train.warmup_epochs", Float.toString(warmupEpochs));
+        m.put("train.weight_decay", Float.toString(weightDecay));
+        m.put("train.label_smoothing", Float.toString(labelSmoothing));
+        m.put("train.clip_norm", Float.toString(clipNorm));
+        m.put("train.augment", "crop_pad=" + augment.padding() + ",flip=" + augment.flip() + ",erase=" + augment.eraseProb());
+        m.put("train.seed", Long.toString(seed));
+        return m;
+    }
+}
