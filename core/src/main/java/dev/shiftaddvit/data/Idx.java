@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
 
@@ -28,7 +27,7 @@ import java.util.zip.ZipException;
  *
  * <p>The reader checks magic, type, rank, dimensions (positive, product not overflowing and within
  * a byte cap) and that the data has exactly the declared length: truncated data and trailing bytes
- * are both rejected. It never allocates from the declared size before that size has passed the cap,
+ * are both rejected, and so are bytes after the end of the gzip stream. It never allocates from the declared size before that size has passed the cap,
  * and for compressed or streamed input it grows its buffer only as data actually arrives, so a
  * small file claiming a huge size fails fast at its real end. All problems are
  * {@link InvalidInputException}s naming the source.
@@ -136,7 +135,7 @@ public final class Idx {
             buffered.reset();
             if (b0 < 0) throw new InvalidInputException(source, "empty file");
             boolean gzip = b0 == 0x1f && b1 == 0x8b;
-            InputStream in = gzip ? new GZIPInputStream(buffered, 1 << 16) : buffered;
+            InputStream in = gzip ? new GzipReader(buffered) : buffered;
             String kind = gzip ? "decompressed data" : "file";
 
             byte[] magicBytes = readHeaderBytes(in, 4, source, kind, "magic number");

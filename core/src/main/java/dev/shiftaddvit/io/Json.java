@@ -365,7 +365,7 @@ public final class Json {
             case long[] a -> writeArray(sb, a.length, i -> sb.append(a[i]), pretty, indent);
             case float[] a -> writeArray(sb, a.length, i -> write(sb, a[i], false, 0, depth + 1), pretty, indent);
             case double[] a -> writeArray(sb, a.length, i -> write(sb, a[i], false, 0, depth + 1), pretty, indent);
-            case Object[] a -> write(sb, List.of(a), pretty, indent, depth);
+            case Object[] a -> write(sb, java.util.Arrays.asList(a), pretty, indent, depth);
             case Number n -> {
                 double d = n.doubleValue();
                 if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON cannot hold " + n);

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.kernel;
 
 import java.util.Arrays;
+import java.util.concurrent.ForkJoinTask;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,12 +13,18 @@ import org.slf4j.LoggerFactory;
  * dimensions; accumulate=false overwrites C. Calls from the top level use the shared pool;
  * calls from inside a pool task (e.g. per attention head) run on that thread.
  *
- * <p>Implementation: blocked over n (NC), k (KC) and m (MC) in the Goto/BLIS order; B is packed
- * into NR-column slivers (NR = two vectors) in a thread-local buffer, the transpose of the nt form
- * being done while packing. A is read in place when it is row-major (nt, nn) and packed into
- * MR-row slivers when it is transposed (tn). An MR x NR register tile of accumulators
- * ({@link #MR} rows times two vectors) is updated with fma per k step; edge tiles are computed
- * into a scratch tile and merged. Work is split over m- or n-tiles through {@link Parallel}.
+ * <p>Implementation (Goto/BLIS style): B is packed into NR-column slivers (NR = two vectors,
+ * p-major inside a sliver), the transpose of the nt form being done while packing. A is read in
+ * place when it is row-major (nt, nn) and packed into MR-row slivers when it is transposed (tn).
+ * The micro-kernel keeps an MR x NR tile of accumulators in registers and updates it with one
+ * broadcast and two fma per row and k step; edge tiles go through a scratch tile. Loops are
+ * blocked over n (NC), k (KC) and m (MC) so that a B sliver stays in L1 and the A block in L2.
+ *
+ * <p>Parallel schedules (through {@link Parallel}): <b>column split</b> for nt/nn with enough
+ * n-tiles, each chunk packing only its own B columns (one fork-join, no duplicated work);
+ * otherwise <b>shared packing</b>: B (and A for tn) are packed once over the full k, in parallel,
+ * into the caller's buffers, then m- or n-tiles are split over the pool. Packing buffers are
+ * thread-local and reused, so steady-state calls do not allocate them.
  */
 public final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,12 +38,16 @@ public final class Gemm {
     static final int KC = Integer.getInteger("shiftaddvit.gemm.kc", 256);
     /** m block: the A block (MC x KC) stays in L2; a multiple of MR. */
     static final int MC = roundUp(Integer.getInteger("shiftaddvit.gemm.mc", 144), MR);
-    /** n block: the packed B block (KC x NC) stays in L3; a multiple of NR. */
+    /** n block: the B block (KC x NC) stays in L3; a multiple of NR. */
     static final int NC = roundUp(Integer.getInteger("shiftaddvit.gemm.nc", 2048), NR);
     /** Below this many multiply-adds a call runs on the calling thread. */
-    static final long PARALLEL_MIN_FMAS = Long.getLong("shiftaddvit.gemm.parmin", 1L << 19);
+    static final long PARALLEL_MIN_FMAS = Long.getLong("shiftaddvit.gemm.parmin", 1L << 20);
     /** Minimum multiply-adds per parallel chunk. */
     static final long CHUNK_MIN_FMAS = 1L << 18;
+    /** Largest fully packed operand (floats) for the shared-packing schedule. */
+    static final long SHARED_MAX = 1L << 23;
+    /** Schedule override for tuning and tests: "auto", "columns" or "shared". */
+    static volatile String schedule = System.getProperty("shiftaddvit.gemm.schedule", "auto");
 
     private static final Logger LOG = LoggerFactory.getLogger("dev.shiftaddvit.kernel");
 
@@ -48,6 +59,8 @@ public final class Gemm {
     private static final class Buffers {
         float[] a = new float[0];
         float[] b = new float[0];
+        float[] sharedA = new float[0];
+        float[] sharedB = new float[0];
         final float[] tile = new float[MR * NR];
 
         float[] a(int size) {
@@ -58,6 +71,16 @@ public final class Gemm {
         float[] b(int size) {
             if (b.length < size) b = new float[size];
             return b;
+        }
+
+        float[] sharedA(int size) {
+            if (sharedA.length < size) sharedA = new float[size];
+            return sharedA;
+        }
+
+        float[] sharedB(int size) {
+            if (sharedB.length < size) sharedB = new float[size];
+            return sharedB;
         }
     }
 
@@ -99,29 +122,73 @@ public final class Gemm {
         long fmas = (long) m * n * k;
         int mTiles = (m + MR - 1) / MR;
         int nTiles = (n + NR - 1) / NR;
-        if (fmas < PARALLEL_MIN_FMAS || Parallel.threads() == 1 || (mTiles == 1 && nTiles == 1)) {
-            block(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, 0, m, 0, n);
+        int threads = Parallel.threads();
+        boolean parallel = threads > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1
+                && !ForkJoinTask.inForkJoinPool();
+        long packedB = (long) nTiles * NR * k;
+        long packedA = (long) mTiles * MR * k + VL;
+        boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
+        boolean columns = !ta && nTiles >= 3 * threads;
+        String sched = schedule;
+        if (sched.equals("columns")) columns = !ta;
+        else if (sched.equals("shared")) columns = false;
+        if (!parallel || (columns || !shared)) {
+            // Column split (or serial): each chunk packs its own blocks of B (and A for tn).
+            if (!parallel) {
+                blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, 0, m, 0, n);
+                return;
+            }
+            boolean splitM = !columns && mTiles >= nTiles;
+            int tiles = splitM ? mTiles : nTiles;
+            int minChunk = minChunk(fmas, tiles);
+            Parallel.forRange(tiles, minChunk, (from, to) -> {
+                if (splitM) {
+                    blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc,
+                            from * MR, Math.min(m, to * MR), 0, n);
+                } else {
+                    blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc,
+                            0, m, from * NR, Math.min(n, to * NR));
+                }
+            });
             return;
         }
-        // Split over the dimension with more tiles; for the nt/nn forms an n split also avoids
-        // packing the same B columns in every chunk.
-        boolean splitM = mTiles > nTiles;
+        // Shared packing: pack B (and A for tn) once over the full k, then split the tiles.
+        Buffers buf = BUFFERS.get();
+        float[] bp = buf.sharedB((int) packedB);
+        float[] ap = ta ? buf.sharedA((int) packedA) : null;
+        int packTasks = nTiles + (ta ? mTiles : 0);
+        Parallel.forRange(packTasks, Math.max(1, packTasks / (2 * threads)), (from, to) -> {
+            int bTo = Math.min(to, nTiles);
+            if (from < bTo) {
+                if (tb) packBT(b, bOff, ldb, 0, k, from * NR, Math.min(n, bTo * NR) - from * NR, bp, from * NR * k);
+                else packBN(b, bOff, ldb, 0, k, from * NR, Math.min(n, bTo * NR) - from * NR, bp, from * NR * k);
+            }
+            int aFrom = Math.max(from, nTiles) - nTiles;
+            int aTo = to - nTiles;
+            if (aFrom < aTo) {
+                packAT(a, aOff, lda, 0, k, aFrom * MR, Math.min(m, aTo * MR) - aFrom * MR, ap, aFrom * MR * k);
+            }
+        });
+        boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
         int tiles = splitM ? mTiles : nTiles;
-        long fmasPerTile = Math.max(1, fmas / tiles);
-        int minChunk = (int) Math.max(1, Math.min(tiles, (CHUNK_MIN_FMAS + fmasPerTile - 1) / fmasPerTile));
-        Parallel.forRange(tiles, minChunk, (from, to) -> {
+        Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
             if (splitM) {
-                block(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n);
+                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n);
             } else {
-                block(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, 0, m, from * NR, Math.min(n, to * NR));
+                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, 0, m, from * NR, Math.min(n, to * NR));
             }
         });
     }
 
-    /** Computes C[i0:i1, j0:j1] on the calling thread. */
-    private static void block(boolean ta, boolean tb, int k, float[] a, int aOff, int lda,
-                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc,
-                              int i0, int i1, int j0, int j1) {
+    private static int minChunk(long fmas, int tiles) {
+        long perTile = Math.max(1, fmas / tiles);
+        return (int) Math.max(1, Math.min(tiles, (CHUNK_MIN_FMAS + perTile - 1) / perTile));
+    }
+
+    /** Computes C[i0:i1, j0:j1] on the calling thread, packing its own blocks. */
+    private static void blocked(boolean ta, boolean tb, int k, float[] a, int aOff, int lda,
+                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc,
+                                int i0, int i1, int j0, int j1) {
         int rows = i1 - i0;
         int cols = j1 - j0;
         int kBlocks = (k + KC - 1) / KC;
@@ -138,17 +205,49 @@ public final class Gemm {
             int nc = Math.min(ncb, j1 - jc);
             for (int pc = 0; pc < k; pc += kcb) {
                 int kc = Math.min(kcb, k - pc);
-                if (tb) packBT(b, bOff, ldb, pc, kc, jc, nc, bp);
-                else packBN(b, bOff, ldb, pc, kc, jc, nc, bp);
+                if (tb) packBT(b, bOff, ldb, pc, kc, jc, nc, bp, 0);
+                else packBN(b, bOff, ldb, pc, kc, jc, nc, bp, 0);
                 boolean add = acc || pc > 0;
                 for (int ic = i0; ic < i1; ic += mcb) {
                     int mc = Math.min(mcb, i1 - ic);
                     int cBase = cOff + ic * ldc + jc;
                     if (ta) {
-                        packAT(a, aOff, lda, pc, kc, ic, mc, ap);
-                        macroPacked(kc, mc, nc, ap, bp, c, cBase, ldc, add, tile);
+                        packAT(a, aOff, lda, pc, kc, ic, mc, ap, 0);
+                        macroPacked(kc, mc, nc, ap, 0, kc * MR, bp, 0, kc * NR, c, cBase, ldc, add, tile);
                     } else {
-                        macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, c, cBase, ldc, add, tile);
+                        macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, 0, kc * NR, c, cBase, ldc, add, tile);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Computes C[i0:i1, j0:j1] from operands packed over the full k (i0 % MR == 0, j0 % NR == 0). */
+    private static void prepacked(boolean ta, int k, float[] a, int aOff, int lda, float[] ap, float[] bp,
+                                  float[] c, int cOff, int ldc, boolean acc, int i0, int i1, int j0, int j1) {
+        int rows = i1 - i0;
+        int kBlocks = (k + KC - 1) / KC;
+        int kcb = (k + kBlocks - 1) / kBlocks;
+        int mBlocks = (rows + MC - 1) / MC;
+        int mcb = roundUp((rows + mBlocks - 1) / mBlocks, MR);
+        float[] tile = BUFFERS.get().tile;
+        int aStride = k * MR;
+        int bStride = k * NR;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += kcb) {
+                int kc = Math.min(kcb, k - pc);
+                boolean add = acc || pc > 0;
+                int bBase = (jc / NR) * bStride + pc * NR;
+                for (int ic = i0; ic < i1; ic += mcb) {
+                    int mc = Math.min(mcb, i1 - ic);
+                    int cBase = cOff + ic * ldc + jc;
+                    if (ta) {
+                        macroPacked(kc, mc, nc, ap, (ic / MR) * aStride + pc * MR, aStride, bp, bBase, bStride,
+                                c, cBase, ldc, add, tile);
+                    } else {
+                        macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, bBase, bStride,
+                                c, cBase, ldc, add, tile);
                     }
                 }
             }
@@ -157,11 +256,14 @@ public final class Gemm {
 
     // ---------------------------------------------------------------- packing
 
-    /** Packs B(p, j) = b[bOff + p*ldb + j] (row-major [k, n]) into NR-column slivers. */
-    private static void packBN(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    /**
+     * Packs B(p, j) = b[bOff + p*ldb + j] (row-major [k, n]) for p in [pc, pc+kc), j in [jc, jc+nc)
+     * into NR-column slivers: bp[dst + t*kc*NR + p*NR + col], zero-padded to whole slivers.
+     */
+    private static void packBN(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int dst = jr * kc;
+            int dst = dst0 + jr * kc;
             int src = bOff + pc * ldb + jc + jr;
             if (nr == NR) {
                 for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
@@ -178,11 +280,11 @@ public final class Gemm {
         }
     }
 
-    /** Packs B(p, j) = b[bOff + j*ldb + p] (row-major [n, k], the nt form) into NR-column slivers. */
-    private static void packBT(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    /** As {@link #packBN} for B(p, j) = b[bOff + j*ldb + p] (row-major [n, k], the nt form). */
+    private static void packBT(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int dst = jr * kc;
+            int dst = dst0 + jr * kc;
             for (int j = 0; j < nr; j++) {
                 int src = bOff + (jc + jr + j) * ldb + pc;
                 for (int p = 0; p < kc; p++) bp[dst + p * NR + j] = b[src + p];
@@ -194,67 +296,90 @@ public final class Gemm {
     }
 
     /**
-     * Packs A(i, p) = a[aOff + p*lda + i] (the tn form) into MR-row slivers: ap[s*kc + p*MR + r].
-     * The buffer needs VL floats of slack after the last sliver (vector stores spill into the next slot).
+     * Packs A(i, p) = a[aOff + p*lda + i] (the tn form) for i in [ic, ic+mc), p in [pc, pc+kc) into
+     * MR-row slivers: ap[dst + s*kc*MR + p*MR + r], zero-padded. Rows of Aᵀ are read contiguously;
+     * a full sliver row is written with one vector store whose spill into the next k step is
+     * overwritten afterwards (the last k step is copied by scalars), so ap needs VL floats of slack.
      */
-    private static void packAT(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap) {
-        for (int s = 0; s < mc; s += MR) {
-            int mr = Math.min(MR, mc - s);
-            int dst = s * kc;
-            int src = aOff + pc * lda + ic + s;
-            if (mr == MR && VL >= MR && src + (kc - 1) * lda + VL <= a.length) {
-                for (int p = 0; p < kc; p++, src += lda, dst += MR) {
-                    FloatVector.fromArray(F, a, src).intoArray(ap, dst);
+    private static void packAT(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap, int dst0) {
+        int full = mc / MR;
+        int sliver = kc * MR;
+        for (int p = 0; p < kc; p++) {
+            int src = aOff + (pc + p) * lda + ic;
+            int dst = dst0 + p * MR;
+            int s = 0;
+            if (VL >= MR && p < kc - 1) {
+                int vecFull = Math.min(full, Math.max(0, (a.length - VL - src) / MR + 1));
+                for (; s < vecFull; s++) {
+                    FloatVector.fromArray(F, a, src + s * MR).intoArray(ap, dst + s * sliver);
                 }
-            } else {
-                for (int p = 0; p < kc; p++, src += lda, dst += MR) {
-                    int r = 0;
-                    for (; r < mr; r++) ap[dst + r] = a[src + r];
-                    for (; r < MR; r++) ap[dst + r] = 0f;
-                }
+            }
+            for (; s < full; s++) {
+                int si = src + s * MR;
+                int di = dst + s * sliver;
+                for (int r = 0; r < MR; r++) ap[di + r] = a[si + r];
+            }
+            int mr = mc - full * MR;
+            if (mr > 0) {
+                int si = src + full * MR;
+                int di = dst + full * sliver;
+                int r = 0;
+                for (; r < mr; r++) ap[di + r] = a[si + r];
+                for (; r < MR; r++) ap[di + r] = 0f;
             }
         }
     }
 
     // ---------------------------------------------------------------- macro kernels
 
-    /** A read in place: row i of the block starts at a[aBase + i*lda]. */
-    private static void macroDirect(int kc, int mc, int nc, float[] a, int aBase, int lda, float[] bp,
-                                    float[] c, int cBase, int ldc, boolean add, float[] tile) {
+    /**
+     * A read in place (row i of the block at a[aBase + i*lda]); B sliver t of the block at
+     * bp[bBase + t*bStride].
+     */
+    private static void macroDirect(int kc, int mc, int nc, float[] a, int aBase, int lda, float[] bp, int bBase,
+                                    int bStride, float[] c, int cBase, int ldc, boolean add, float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int bi = jr * kc;
+            int bi = bBase + (jr / NR) * bStride;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int r0 = aBase + ir * lda;
                 if (mr == MR && nr == NR) {
-                    kernelDirect(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
-                            bp, bi, c, cBase + ir * ldc + jr, ldc, add);
+                    int ci = cBase + ir * ldc + jr;
+                    if (add) {
+                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                                bp, bi, c, ci, ldc);
+                    } else {
+                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                                bp, bi, c, ci, ldc);
+                    }
                 } else {
                     // Missing rows repeat the last valid row; their results are discarded.
                     int last = mr - 1;
-                    kernelDirect(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda,
+                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda,
                             r0 + Math.min(3, last) * lda, r0 + Math.min(4, last) * lda,
-                            r0 + Math.min(5, last) * lda, bp, bi, tile, 0, NR, false);
+                            r0 + Math.min(5, last) * lda, bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
             }
         }
     }
 
-    /** A packed into MR-row slivers. */
-    private static void macroPacked(int kc, int mc, int nc, float[] ap, float[] bp,
-                                    float[] c, int cBase, int ldc, boolean add, float[] tile) {
+    /** A sliver s of the block at ap[aBase + s*aStride]; B sliver t at bp[bBase + t*bStride]. */
+    private static void macroPacked(int kc, int mc, int nc, float[] ap, int aBase, int aStride, float[] bp,
+                                    int bBase, int bStride, float[] c, int cBase, int ldc, boolean add,
+                                    float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int bi = jr * kc;
+            int bi = bBase + (jr / NR) * bStride;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                int ai = ir * kc;
+                int ai = aBase + (ir / MR) * aStride;
                 if (mr == MR && nr == NR) {
-                    kernelPacked(kc, ap, ai, bp, bi, c, cBase + ir * ldc + jr, ldc, add);
+                    if (add) kernelPackedAdd(kc, ap, ai, bp, bi, c, cBase + ir * ldc + jr, ldc);
+                    else kernelPackedSet(kc, ap, ai, bp, bi, c, cBase + ir * ldc + jr, ldc);
                 } else {
-                    kernelPacked(kc, ap, ai, bp, bi, tile, 0, NR, false);
+                    kernelPackedSet(kc, ap, ai, bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
             }
@@ -273,10 +398,12 @@ public final class Gemm {
     }
 
     // ---------------------------------------------------------------- micro kernels
+    // One method per (A source, overwrite/accumulate): no data-dependent branch inside, so the
+    // JIT profile of a kernel never goes stale (a stale branch deoptimises the vector code).
 
-    /** 6 x (2 vectors) tile; A rows read in place at a0..a5 (+p), B packed at bp[bi + p*NR]. */
-    private static void kernelDirect(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
-                                     float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
+    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+            float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -306,21 +433,12 @@ public final class Gemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        int i0 = ci, i1 = ci + ldc, i2 = ci + 2 * ldc, i3 = ci + 3 * ldc, i4 = ci + 4 * ldc, i5 = ci + 5 * ldc;
-        if (add) {
-            c00 = c00.add(FloatVector.fromArray(F, c, i0));
-            c01 = c01.add(FloatVector.fromArray(F, c, i0 + VL));
-            c10 = c10.add(FloatVector.fromArray(F, c, i1));
-            c11 = c11.add(FloatVector.fromArray(F, c, i1 + VL));
-            c20 = c20.add(FloatVector.fromArray(F, c, i2));
-            c21 = c21.add(FloatVector.fromArray(F, c, i2 + VL));
-            c30 = c30.add(FloatVector.fromArray(F, c, i3));
-            c31 = c31.add(FloatVector.fromArray(F, c, i3 + VL));
-            c40 = c40.add(FloatVector.fromArray(F, c, i4));
-            c41 = c41.add(FloatVector.fromArray(F, c, i4 + VL));
-            c50 = c50.add(FloatVector.fromArray(F, c, i5));
-            c51 = c51.add(FloatVector.fromArray(F, c, i5 + VL));
-        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        int i4 = ci + 4 * ldc;
+        int i5 = ci + 5 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -333,12 +451,63 @@ public final class Gemm {
         c41.intoArray(c, i4 + VL);
         c50.intoArray(c, i5);
         c51.intoArray(c, i5 + VL);
-    
     }
 
-    /** 6 x (2 vectors) tile; A packed at ap[ai + p*MR + r], B packed at bp[bi + p*NR]. */
-    private static void kernelPacked(int kc, float[] ap, int ai, float[] bp, int bi,
-                                     float[] c, int ci, int ldc, boolean add) {
+    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+            float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int bj = bi + p * NR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bj);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[a1 + p]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[a2 + p]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[a3 + p]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[a4 + p]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[a5 + p]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        int i4 = ci + 4 * ldc;
+        int i5 = ci + 5 * ldc;
+        c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
+        c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
+        c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
+        c11.add(FloatVector.fromArray(F, c, i1 + VL)).intoArray(c, i1 + VL);
+        c20.add(FloatVector.fromArray(F, c, i2)).intoArray(c, i2);
+        c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
+        c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
+        c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
+        c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
+        c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
+        c50.add(FloatVector.fromArray(F, c, i5)).intoArray(c, i5);
+        c51.add(FloatVector.fromArray(F, c, i5 + VL)).intoArray(c, i5 + VL);
+    }
+
+    /** 6 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelPackedSet(int kc, float[] ap, int ai, float[] bp, int bi,
+            float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -369,21 +538,12 @@ public final class Gemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        int i0 = ci, i1 = ci + ldc, i2 = ci + 2 * ldc, i3 = ci + 3 * ldc, i4 = ci + 4 * ldc, i5 = ci + 5 * ldc;
-        if (add) {
-            c00 = c00.add(FloatVector.fromArray(F, c, i0));
-            c01 = c01.add(FloatVector.fromArray(F, c, i0 + VL));
-            c10 = c10.add(FloatVector.fromArray(F, c, i1));
-            c11 = c11.add(FloatVector.fromArray(F, c, i1 + VL));
-            c20 = c20.add(FloatVector.fromArray(F, c, i2));
-            c21 = c21.add(FloatVector.fromArray(F, c, i2 + VL));
-            c30 = c30.add(FloatVector.fromArray(F, c, i3));
-            c31 = c31.add(FloatVector.fromArray(F, c, i3 + VL));
-            c40 = c40.add(FloatVector.fromArray(F, c, i4));
-            c41 = c41.add(FloatVector.fromArray(F, c, i4 + VL));
-            c50 = c50.add(FloatVector.fromArray(F, c, i5));
-            c51 = c51.add(FloatVector.fromArray(F, c, i5 + VL));
-        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        int i4 = ci + 4 * ldc;
+        int i5 = ci + 5 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -396,7 +556,59 @@ public final class Gemm {
         c41.intoArray(c, i4 + VL);
         c50.intoArray(c, i5);
         c51.intoArray(c, i5 + VL);
-    
+    }
+
+    /** 6 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelPackedAdd(int kc, float[] ap, int ai, float[] bp, int bi,
+            float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int bj = bi + p * NR;
+            int aj = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bj);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
+            FloatVector x = FloatVector.broadcast(F, ap[aj]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, ap[aj + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, ap[aj + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, ap[aj + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, ap[aj + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, ap[aj + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        int i4 = ci + 4 * ldc;
+        int i5 = ci + 5 * ldc;
+        c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
+        c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
+        c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
+        c11.add(FloatVector.fromArray(F, c, i1 + VL)).intoArray(c, i1 + VL);
+        c20.add(FloatVector.fromArray(F, c, i2)).intoArray(c, i2);
+        c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
+        c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
+        c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
+        c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
+        c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
+        c50.add(FloatVector.fromArray(F, c, i5)).intoArray(c, i5);
+        c51.add(FloatVector.fromArray(F, c, i5 + VL)).intoArray(c, i5 + VL);
     }
 
     private static int roundUp(int x, int multiple) {

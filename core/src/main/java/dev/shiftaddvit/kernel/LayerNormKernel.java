@@ -64,7 +64,8 @@ public final class LayerNormKernel {
 
     /**
      * dx = rstd·(g − mean(g) − x̂·mean(g⊙x̂)) with g = dy⊙gamma, x̂ = (x − mean)·rstd (dx overwritten);
-     * dgamma += Σ_rows dy⊙x̂, dbeta += Σ_rows dy. dx may be null to skip the input gradient.
+     * dgamma += Σ_rows dy⊙x̂, dbeta += Σ_rows dy (each may be null). mean/rstd are the ones the
+     * training forward wrote; dx may be null to skip the input gradient.
      */
     public static void backward(float[] dy, float[] x, float[] gamma, float[] mean, float[] rstd, float[] dx,
                                 float[] dgamma, float[] dbeta, int rows, int dim) {

@@ -2,6 +2,7 @@ package dev.shiftaddvit.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -97,33 +98,39 @@ public final class Softmax {
     private static final float LN2_HI = 0.693359375f;          // few mantissa bits: k·LN2_HI is exact
     private static final float LN2_LO = -2.12194440e-4f;        // ln2 − LN2_HI
     private static final float ROUND_MAGIC = 12582912f;         // 1.5·2^23: (v + M) − M rounds to nearest
+    private static final int MAGIC_BITS = 0x4B400000;           // bits of ROUND_MAGIC; bits(v + M) − this = round(v)
     private static final float EXP_LO = -87.33654f;             // ln(2^-126): below this, result flushes to 0
-    private static final float EXP_CLAMP_HI = 88f;
-    private static final float EXP_HI = 88.72283f;              // above this, exp overflows to +inf
+    private static final float EXP_HI = 88.72283f;              // ln(FLT_MAX): above this, +inf
 
     /**
      * e^x lane-wise, relative error about 2 ulp over the normal range; x below −87.34 gives 0,
      * above 88.72 gives +∞, NaN stays NaN. Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, then a
-     * degree-7 Taylor polynomial of e^r (truncation error below 6e-9) scaled by 2^k built in the
-     * exponent bits.
+     * degree-7 Taylor polynomial of e^r (truncation error below 6e-9), scaled by 2^k as two exact
+     * power-of-two factors 2^⌊k/2⌋·2^(k−⌊k/2⌋) so k = 128 does not overflow the exponent field.
+     * k is read straight from the bits of x·log2e + 1.5·2^23 (no float→int conversion). Inputs
+     * outside the range are not clamped (Java's max/min are costly); their lanes are replaced by
+     * the two final blends instead.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_CLAMP_HI);
-        FloatVector k = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
-        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        VectorMask<Float> under = x.lt(EXP_LO);
+        VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_HI);
+        FloatVector kb = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND_MAGIC));
+        FloatVector k = kb.sub(ROUND_MAGIC);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
         r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = r.fma(1f / 5040f, 1f / 720f);
+        FloatVector p = r.fma(FloatVector.broadcast(F, 1f / 5040f), FloatVector.broadcast(F, 1f / 720f));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 120f));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 24f));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 6f));
         p = p.fma(r, FloatVector.broadcast(F, 0.5f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-        FloatVector scale = ki.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector res = p.mul(scale);
-        res = res.blend(0f, x.lt(EXP_LO));
-        return res.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+        IntVector ki = kb.reinterpretAsInts().sub(MAGIC_BITS);
+        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+        IntVector k2 = ki.sub(k1);
+        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
 
     // ---- scalar twins ---------------------------------------------------------------------

@@ -1,0 +1,76 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.train.BatchSource;
+import dev.shiftaddvit.train.Checkpoints;
+import dev.shiftaddvit.train.Evaluation;
+import dev.shiftaddvit.train.Evaluator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Top-1 accuracy and throughput on the Fashion-MNIST test set (or the bundled sample).")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--model", description = "Model file (default: the embedded models/fmnist-dense.safetensors).")
+    Path model;
+
+    @Option(names = "--sample", description = "Use the bundled 1,000-image sample even when the full test set is installed.")
+    boolean sample;
+
+    @Option(names = "--batch-size", defaultValue = "256") int batchSize;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        Path path = model != null ? model : DefaultModels.dense();
+        Model m = Checkpoints.load(path).model();
+        Dataset data = DefaultModels.testSet(common.data, sample);
+        Evaluation e = evaluate(m, data, batchSize, !json);
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("model", path.toString());
+            o.put("config", m.config().name());
+            o.put("data", data.source());
+            o.put("top1", round(e.top1(), 2));
+            o.put("correct", e.correct());
+            o.put("images", e.images());
+            o.put("loss", round(e.loss(), 4));
+            o.put("seconds", round(e.seconds(), 3));
+            o.put("images_per_s", round(e.imagesPerSecond(), 1));
+            o.put("threads", dev.shiftaddvit.kernel.Parallel.threads());
+            System.out.println(Json.write(o));
+        } else {
+            System.out.printf("%s on %s: top-1 %.2f%% (%d/%d), loss %.4f, %.0f images/s%n", path, data.source(),
+                    e.top1(), e.correct(), e.images(), e.loss(), e.imagesPerSecond());
+        }
+        return 0;
+    }
+
+    static Evaluation evaluate(Model m, Dataset data, int batchSize, boolean showProgress) {
+        BatchSource src = new BatchSource(data, m.config().mean(), m.config().std());
+        if (!showProgress) return Evaluator.evaluate(m, src, batchSize, null);
+        try (Progress p = new Progress("eval " + m.config().name(), data.n(), 0)) {
+            return Evaluator.evaluate(m, src, batchSize, n -> p.step(n, ""));
+        }
+    }
+
+    static double round(double v, int digits) {
+        double s = Math.pow(10, digits);
+        return Math.round(v * s) / s;
+    }
+}

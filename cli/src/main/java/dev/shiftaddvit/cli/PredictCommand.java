@@ -1,0 +1,98 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.ImageClassifier;
+import dev.shiftaddvit.Prediction;
+import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.ImageInput;
+import dev.shiftaddvit.io.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Top-k classes with probabilities for PNG/JPEG files or entries of the Fashion-MNIST test set.")
+final class PredictCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--model", description = "Model file (default: the embedded models/fmnist-dense.safetensors).")
+    Path model;
+
+    @Option(names = "--top-k", defaultValue = "3") int topK;
+
+    @Option(names = "--index", split = ",",
+            description = "Test-set entries to classify (the bundled sample when the data set is not installed).")
+    List<Integer> indices = new ArrayList<>();
+
+    @Option(names = "--invert", description = "Invert image files (dark object on a light background).")
+    boolean invert;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "PNG or JPEG files.")
+    List<Path> images = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (topK < 1) throw new IllegalArgumentException("--top-k must be at least 1, got " + topK);
+        if (images.isEmpty() && indices.isEmpty()) {
+            throw new IllegalArgumentException("give image files or --index N[,N...]");
+        }
+        ImageClassifier clf = ImageClassifier.load(model != null ? model : DefaultModels.dense());
+        int size = clf.model().config().imgSize();
+        List<String> names = new ArrayList<>();
+        List<float[]> pixels = new ArrayList<>();
+        List<String> truth = new ArrayList<>();
+        for (Path p : images) {
+            names.add(p.toString());
+            pixels.add(ImageInput.readGray(p, size, invert));
+            truth.add(null);
+        }
+        if (!indices.isEmpty()) {
+            Dataset d = DefaultModels.testSet(common.data, false);
+            for (int i : indices) {
+                if (i < 0 || i >= d.n()) {
+                    throw new IllegalArgumentException("--index " + i + " is outside " + d.source() + " (0.." + (d.n() - 1) + ")");
+                }
+                names.add(d.source() + "#" + i);
+                pixels.add(d.image(i));
+                truth.add(FashionMnist.className(d.label(i)));
+            }
+        }
+        List<List<Prediction>> out = clf.predictBatch(pixels, topK);
+        List<Object> rows = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            if (json) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("input", names.get(i));
+                if (truth.get(i) != null) r.put("label", truth.get(i));
+                List<Object> top = new ArrayList<>();
+                for (Prediction p : out.get(i)) {
+                    Map<String, Object> t = new LinkedHashMap<>();
+                    t.put("class", p.label());
+                    t.put("index", p.classIndex());
+                    t.put("probability", EvalCommand.round(p.probability(), 4));
+                    top.add(t);
+                }
+                r.put("top", top);
+                rows.add(r);
+            } else {
+                System.out.println(names.get(i) + (truth.get(i) == null ? "" : " (label: " + truth.get(i) + ")"));
+                for (Prediction p : out.get(i)) System.out.printf("  %-12s %6.2f%%%n", p.label(), 100 * p.probability());
+            }
+        }
+        if (json) System.out.println(Json.write(Map.of("predictions", rows)));
+        return 0;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.shiftaddvit;
+
+import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.ImageInput;
+import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The few-lines API: load a checkpoint, classify images.
+ * <pre>{@code
+ * ImageClassifier clf = ImageClassifier.load(Path.of("models/fmnist-dense.safetensors"));
+ * List<Prediction> top3 = clf.predict(Path.of("boot.png"), 3);
+ * }</pre>
+ */
+public final class ImageClassifier {
+    private final Model model;
+    private final String[] labels;
+
+    public ImageClassifier(Model model, String[] labels) {
+        this.model = model;
+        this.labels = labels;
+    }
+
+    public static ImageClassifier load(Path checkpoint) {
+        Model m = Checkpoints.load(checkpoint).model();
+        return new ImageClassifier(m, defaultLabels(m.config()));
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public String label(int index) {
+        return index < labels.length ? labels[index] : "class " + index;
+    }
+
+    /** Classifies an image file (PNG/JPEG), resized to the model's input; invert for dark-on-light photos. */
+    public List<Prediction> predict(Path image, int topK, boolean invert) {
+        ModelConfig c = model.config();
+        if (c.inChans() != 1) throw new UnsupportedOperationException("image files are read as grayscale; model "
+                + c.name() + " expects " + c.inChans() + " channels");
+        return predict(ImageInput.readGray(image, c.imgSize(), invert), topK);
+    }
+
+    public List<Prediction> predict(Path image, int topK) {
+        return predict(image, topK, false);
+    }
+
+    /** Classifies one image given as HWC pixels in [0, 1]. */
+    public List<Prediction> predict(float[] pixels01, int topK) {
+        return predictBatch(List.of(pixels01), topK).getFirst();
+    }
+
+    public List<List<Prediction>> predictBatch(List<float[]> images, int topK) {
+        ModelConfig c = model.config();
+        int px = c.imgSize() * c.imgSize() * c.inChans();
+        float[] x = new float[images.size() * px];
+        for (int i = 0; i < images.size(); i++) {
+            float[] img = images.get(i);
+            if (img.length != px) {
+                throw new IllegalArgumentException("image " + i + " has " + img.length + " values; model " + c.name()
+                        + " expects " + c.imgSize() + "x" + c.imgSize() + "x" + c.inChans() + " = " + px);
+            }
+            for (int p = 0; p < px; p++) {
+                int ch = p % c.inChans();
+                x[i * px + p] = (img[p] - c.mean()[ch]) / c.std()[ch];
+            }
+        }
+        Tensor logits = model.forward(Tensor.of(x, images.size(), c.imgSize(), c.imgSize(), c.inChans()), false);
+        int k = c.numClasses();
+        float[] probs = logits.data().clone();
+        Softmax.forwardRows(probs, 0, probs, 0, images.size(), k);
+        List<List<Prediction>> out = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            List<Prediction> row = new ArrayList<>();
+            for (int j = 0; j < k; j++) row.add(new Prediction(j, label(j), probs[i * k + j]));
+            row.sort(Comparator.comparingDouble(Prediction::probability).reversed());
+            out.add(row.subList(0, Math.min(topK, k)));
+        }
+        return out;
+    }
+
+    static String[] defaultLabels(ModelConfig c) {
+        if (c.numClasses() == FashionMnist.CLASS_NAMES.length && c.inChans() == 1) {
+            return Arrays.copyOf(FashionMnist.CLASS_NAMES, c.numClasses());
+        }
+        String[] l = new String[c.numClasses()];
+        for (int i = 0; i < l.length; i++) l[i] = "class " + i;
+        return l;
+    }
+}
