@@ -5,6 +5,7 @@ import java.util.Objects;
 /**
  * Grayscale images with labels: {@code pixels} holds n·h·w unsigned bytes, image-major then
  * row-major; {@code labels} holds n unsigned bytes. The arrays are shared, not copied.
+ * {@link #equals} compares the content (sizes, pixels, labels), not the source.
  */
 public record Dataset(byte[] pixels, byte[] labels, int n, int h, int w, String source) {
     public Dataset {

@@ -31,7 +31,7 @@ public final class Gemm {
     /** Vector length in floats. */
     static final int VL = F.length();
     /** Rows of the register tile. */
-    static final int MR = 6;
+    static final int MR = 5;
     /** Columns of the register tile (two vectors). */
     static final int NR = 2 * VL;
     /** k block: one packed B sliver (KC x NR floats) stays in L1. */
@@ -347,18 +347,17 @@ public final class Gemm {
                 if (mr == MR && nr == NR) {
                     int ci = cBase + ir * ldc + jr;
                     if (add) {
-                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda,
                                 bp, bi, c, ci, ldc);
                     } else {
-                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda,
                                 bp, bi, c, ci, ldc);
                     }
                 } else {
                     // Missing rows repeat the last valid row; their results are discarded.
                     int last = mr - 1;
-                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda,
-                            r0 + Math.min(3, last) * lda, r0 + Math.min(4, last) * lda,
-                            r0 + Math.min(5, last) * lda, bp, bi, tile, 0, NR);
+                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda, r0 + Math.min(4, last) * lda,
+                            bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
             }
@@ -398,18 +397,19 @@ public final class Gemm {
     }
 
     // ---------------------------------------------------------------- micro kernels
-    // One method per (A source, overwrite/accumulate): no data-dependent branch inside, so the
-    // JIT profile of a kernel never goes stale (a stale branch deoptimises the vector code).
+    // Generated shape: MR rows x two vectors (12 or fewer accumulators, leaving registers for
+    // B and the broadcasts so that C2 does not spill an accumulator). One method per (A source,
+    // overwrite/accumulate): no data-dependent branch inside, so the JIT profile of a kernel
+    // never goes stale (a stale branch would deoptimise the vector code).
 
-    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C = tile. */
-    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+    /** 5 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a4 + p]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3, int a4,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -429,16 +429,12 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a4 + p]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[a5 + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
         int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -449,19 +445,16 @@ public final class Gemm {
         c31.intoArray(c, i3 + VL);
         c40.intoArray(c, i4);
         c41.intoArray(c, i4 + VL);
-        c50.intoArray(c, i5);
-        c51.intoArray(c, i5 + VL);
     }
 
-    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C += tile. */
-    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+    /** 5 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a4 + p]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3, int a4,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -481,16 +474,12 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a4 + p]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[a5 + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
         int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
         c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
         c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
@@ -501,11 +490,9 @@ public final class Gemm {
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
         c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
         c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
-        c50.add(FloatVector.fromArray(F, c, i5)).intoArray(c, i5);
-        c51.add(FloatVector.fromArray(F, c, i5 + VL)).intoArray(c, i5 + VL);
     }
 
-    /** 6 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C = tile. */
+    /** 5 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C = tile. */
     static void kernelPackedSet(int kc, float[] ap, int ai, float[] bp, int bi,
             float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
@@ -513,7 +500,6 @@ public final class Gemm {
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             int aj = ai + p * MR;
@@ -534,16 +520,12 @@ public final class Gemm {
             x = FloatVector.broadcast(F, ap[aj + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, ap[aj + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
         int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -554,11 +536,9 @@ public final class Gemm {
         c31.intoArray(c, i3 + VL);
         c40.intoArray(c, i4);
         c41.intoArray(c, i4 + VL);
-        c50.intoArray(c, i5);
-        c51.intoArray(c, i5 + VL);
     }
 
-    /** 6 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C += tile. */
+    /** 5 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C += tile. */
     static void kernelPackedAdd(int kc, float[] ap, int ai, float[] bp, int bi,
             float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
@@ -566,7 +546,6 @@ public final class Gemm {
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             int aj = ai + p * MR;
@@ -587,16 +566,12 @@ public final class Gemm {
             x = FloatVector.broadcast(F, ap[aj + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, ap[aj + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
         int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
         c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
         c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
@@ -607,8 +582,6 @@ public final class Gemm {
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
         c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
         c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
-        c50.add(FloatVector.fromArray(F, c, i5)).intoArray(c, i5);
-        c51.add(FloatVector.fromArray(F, c, i5 + VL)).intoArray(c, i5 + VL);
     }
 
     private static int roundUp(int x, int multiple) {

@@ -1,0 +1,150 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV2Config;
+import dev.shiftaddvit.train.Checkpoints;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private static Path tinyModel(Path dir) throws Exception {
+        Model m = new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
+                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
+        Path p = dir.resolve("tiny.safetensors");
+        Checkpoints.save(p, m, null, Map.of("train.command", "test"));
+        return p;
+    }
+
+    @Test
+    void evalJsonReportsTop1ImagesAndThroughputOnTheSample(@TempDir Path dir) throws Exception {
+        int code = Main.run("eval", "--model", tinyModel(dir).toString(), "--sample", "--json");
+        assertEquals(0, code, stderr());
+        Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
+        assertEquals(1000L, ((Number) o.get("images")).longValue());
+        double top1 = ((Number) o.get("top1")).doubleValue();
+        assertTrue(top1 >= 0 && top1 <= 100);
+        assertTrue(((Number) o.get("images_per_s")).doubleValue() > 0);
+    }
+
+    @Test
+    void infoJsonListsLayersWithMacsAndTotalParameters() {
+        assertEquals(0, Main.run("info", "--model", "pvt_v2_fmnist", "--json"), stderr());
+        Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
+        assertEquals("pvt_v2_fmnist", o.get("config"));
+        assertTrue(((Number) o.get("parameters")).longValue() > 100_000);
+        List<?> layers = (List<?>) o.get("layers");
+        assertTrue(layers.size() > 20);
+        long sum = 0;
+        for (Object l : layers) sum += ((Number) ((Map<?, ?>) l).get("macs")).longValue();
+        assertEquals(((Number) o.get("macs_per_image")).longValue(), sum);
+    }
+
+    @Test
+    void deitTinyAndPvtV2B0At224BuildWithTheirPublishedParameterCounts() {
+        assertEquals(0, Main.run("info", "--model", "deit_tiny", "--json"), stderr());
+        assertEquals(5_717_416L, ((Number) Json.parseObject(stdout().trim(), "o").get("parameters")).longValue());
+        out.reset();
+        assertEquals(0, Main.run("info", "--model", "pvt_v2_b0", "--json"), stderr());
+        assertEquals(3_666_760L, ((Number) Json.parseObject(stdout().trim(), "o").get("parameters")).longValue());
+    }
+
+    @Test
+    void benchJsonReportsThroughputAndLatency() {
+        assertEquals(0, Main.run("bench", "--model", "vit_fmnist", "--seconds", "0.2", "--json"), stderr());
+        Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
+        assertEquals(32L, ((Number) o.get("batch")).longValue());
+        assertTrue(((Number) o.get("images_per_s")).doubleValue() > 0);
+        assertTrue(((Number) o.get("latency_ms_median")).doubleValue() > 0);
+    }
+
+    @Test
+    void predictGivesTopKProbabilitiesForTestEntries(@TempDir Path dir) throws Exception {
+        assertEquals(0, Main.run("predict", "--model", tinyModel(dir).toString(), "--index", "0,1", "--top-k", "3",
+                "--json"), stderr());
+        Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
+        List<?> preds = (List<?>) o.get("predictions");
+        assertEquals(2, preds.size());
+        List<?> top = (List<?>) ((Map<?, ?>) preds.getFirst()).get("top");
+        assertEquals(3, top.size());
+        double p0 = ((Number) ((Map<?, ?>) top.get(0)).get("probability")).doubleValue();
+        double p1 = ((Number) ((Map<?, ?>) top.get(1)).get("probability")).doubleValue();
+        assertTrue(p0 >= p1 && p0 <= 1.0);
+    }
+
+    @Test
+    void unknownFlagIsAUsageErrorWithExitCode2() {
+        assertEquals(2, Main.run("eval", "--no-such-flag"));
+        assertTrue(stderr().contains("--no-such-flag"), stderr());
+    }
+
+    @Test
+    void nonPositiveThreadsIsRejectedWithAClearMessage() {
+        assertEquals(2, Main.run("bench", "--model", "vit_fmnist", "--threads", "0"));
+        assertTrue(stderr().contains("--threads must be at least 1"), stderr());
+    }
+
+    @Test
+    void unknownConfigNameListsTheKnownOnes() {
+        assertEquals(2, Main.run("info", "--model", "resnet50"));
+        assertTrue(stderr().contains("unknown model config") && stderr().contains("pvt_v2_fmnist"), stderr());
+    }
+
+    @Test
+    void truncatedModelFileIsRejectedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path good = tinyModel(dir);
+        byte[] bytes = Files.readAllBytes(good);
+        Path bad = dir.resolve("truncated.safetensors");
+        Files.write(bad, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertEquals(2, Main.run("eval", "--model", bad.toString(), "--sample"));
+        assertTrue(stderr().contains("truncated.safetensors"), stderr());
+    }
+
+    @Test
+    void nonImageFileIsRejectedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path notImage = dir.resolve("notes.png");
+        Files.writeString(notImage, "this is not a png");
+        assertEquals(2, Main.run("predict", "--model", tinyModel(dir).toString(), notImage.toString()));
+        assertTrue(stderr().contains("notes.png"), stderr());
+    }
+}
