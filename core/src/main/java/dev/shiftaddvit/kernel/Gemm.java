@@ -31,7 +31,7 @@ public final class Gemm {
     /** Vector length in floats. */
     static final int VL = F.length();
     /** Rows of the register tile. */
-    static final int MR = 5;
+    static final int MR = 4;
     /** Columns of the register tile (two vectors). */
     static final int NR = 2 * VL;
     /** k block: one packed B sliver (KC x NR floats) stays in L1. */
@@ -347,16 +347,16 @@ public final class Gemm {
                 if (mr == MR && nr == NR) {
                     int ci = cBase + ir * ldc + jr;
                     if (add) {
-                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda,
+                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
                                 bp, bi, c, ci, ldc);
                     } else {
-                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda,
+                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
                                 bp, bi, c, ci, ldc);
                     }
                 } else {
                     // Missing rows repeat the last valid row; their results are discarded.
                     int last = mr - 1;
-                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda, r0 + Math.min(4, last) * lda,
+                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda,
                             bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
@@ -375,10 +375,10 @@ public final class Gemm {
                 int mr = Math.min(MR, mc - ir);
                 int ai = aBase + (ir / MR) * aStride;
                 if (mr == MR && nr == NR) {
-                    if (add) kernelPackedAdd(kc, ap, ai, bp, bi, c, cBase + ir * ldc + jr, ldc);
-                    else kernelPackedSet(kc, ap, ai, bp, bi, c, cBase + ir * ldc + jr, ldc);
+                    if (add) kernelPackedAdd(kc, ap, ai, ai + 1, ai + 2, ai + 3, bp, bi, c, cBase + ir * ldc + jr, ldc);
+                    else kernelPackedSet(kc, ap, ai, ai + 1, ai + 2, ai + 3, bp, bi, c, cBase + ir * ldc + jr, ldc);
                 } else {
-                    kernelPackedSet(kc, ap, ai, bp, bi, tile, 0, NR);
+                    kernelPackedSet(kc, ap, ai, ai + 1, ai + 2, ai + 3, bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
             }
@@ -402,14 +402,13 @@ public final class Gemm {
     // overwrite/accumulate): no data-dependent branch inside, so the JIT profile of a kernel
     // never goes stale (a stale branch would deoptimise the vector code).
 
-    /** 5 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a4 + p]; B packed at bp[bi + p*NR]. C = tile. */
-    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3, int a4,
+    /** 4 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a3 + p]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -426,15 +425,11 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a3 + p]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[a4 + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -443,18 +438,15 @@ public final class Gemm {
         c21.intoArray(c, i2 + VL);
         c30.intoArray(c, i3);
         c31.intoArray(c, i3 + VL);
-        c40.intoArray(c, i4);
-        c41.intoArray(c, i4 + VL);
     }
 
-    /** 5 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a4 + p]; B packed at bp[bi + p*NR]. C += tile. */
-    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3, int a4,
+    /** 4 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a3 + p]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -471,15 +463,11 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a3 + p]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[a4 + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
         c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
         c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
         c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
@@ -488,44 +476,37 @@ public final class Gemm {
         c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
         c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
-        c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
-        c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
     }
 
-    /** 5 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C = tile. */
-    static void kernelPackedSet(int kc, float[] ap, int ai, float[] bp, int bi,
-            float[] c, int ci, int ldc) {
+    /** 4 x (2 vectors) tile; A packed p-major, row r at ap[a_r + p*MR] (the callers pass a_r = ai + r: separate bases keep C2 from hoisting all broadcasts and spilling an accumulator); B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelPackedSet(int kc, float[] ap, int a0, int a1, int a2, int a3,
+            float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
-            int aj = ai + p * MR;
+            int pm = p * MR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
             FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
-            FloatVector x = FloatVector.broadcast(F, ap[aj]);
+            FloatVector x = FloatVector.broadcast(F, ap[a0 + pm]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, ap[aj + 1]);
+            x = FloatVector.broadcast(F, ap[a1 + pm]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, ap[aj + 2]);
+            x = FloatVector.broadcast(F, ap[a2 + pm]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, ap[aj + 3]);
+            x = FloatVector.broadcast(F, ap[a3 + pm]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, ap[aj + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -534,44 +515,37 @@ public final class Gemm {
         c21.intoArray(c, i2 + VL);
         c30.intoArray(c, i3);
         c31.intoArray(c, i3 + VL);
-        c40.intoArray(c, i4);
-        c41.intoArray(c, i4 + VL);
     }
 
-    /** 5 x (2 vectors) tile; A packed at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C += tile. */
-    static void kernelPackedAdd(int kc, float[] ap, int ai, float[] bp, int bi,
-            float[] c, int ci, int ldc) {
+    /** 4 x (2 vectors) tile; A packed p-major, row r at ap[a_r + p*MR] (the callers pass a_r = ai + r: separate bases keep C2 from hoisting all broadcasts and spilling an accumulator); B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelPackedAdd(int kc, float[] ap, int a0, int a1, int a2, int a3,
+            float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
-            int aj = ai + p * MR;
+            int pm = p * MR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
             FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
-            FloatVector x = FloatVector.broadcast(F, ap[aj]);
+            FloatVector x = FloatVector.broadcast(F, ap[a0 + pm]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, ap[aj + 1]);
+            x = FloatVector.broadcast(F, ap[a1 + pm]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, ap[aj + 2]);
+            x = FloatVector.broadcast(F, ap[a2 + pm]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, ap[aj + 3]);
+            x = FloatVector.broadcast(F, ap[a3 + pm]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, ap[aj + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
         c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
         c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
         c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
@@ -580,8 +554,6 @@ public final class Gemm {
         c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
         c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
-        c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
-        c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
     }
 
     private static int roundUp(int x, int multiple) {
