@@ -31,6 +31,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Show time per layer kind and the slowest layers.")
     boolean profile;
 
+    @Option(names = "--train", description = "Also measure training steps (forward, backward, AdamW) at --train-batch-size.")
+    boolean train;
+
+    @Option(names = "--train-batch-size", defaultValue = "128") int trainBatch;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -42,6 +47,8 @@ final class BenchCommand implements Callable<Integer> {
         Model m = ModelRef.resolve(model);
         Speed.Result r = Speed.measure(m, batch, seconds);
         List<Profiler.Entry> prof = profile ? Speed.profile(m, batch) : List.of();
+        List<Profiler.Entry> trainProf = new ArrayList<>();
+        double trainIps = train ? Speed.trainingImagesPerSecond(m, trainBatch, seconds, profile, trainProf) : 0;
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("config", m.config().name());
@@ -51,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
             o.put("latency_ms_median", EvalCommand.round(r.latencyMedianMs(), 3));
             o.put("latency_ms_p90", EvalCommand.round(r.latencyP90Ms(), 3));
             o.put("latency_runs", r.latencyRuns());
+            if (train) {
+                o.put("train_batch", trainBatch);
+                o.put("train_images_per_s", EvalCommand.round(trainIps, 1));
+            }
             if (profile) {
                 List<Object> rows = new ArrayList<>();
                 Speed.byKind(prof).forEach((k, v) -> {
@@ -68,13 +79,15 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("%s, %d threads: %.1f images/s at batch %d; batch-1 latency %.2f ms median, %.2f ms p90 (%d runs)%n",
                 m.config().name(), Parallel.threads(), r.imagesPerSecond(), batch, r.latencyMedianMs(),
                 r.latencyP90Ms(), r.latencyRuns());
-        if (profile) printProfile(prof, batch);
+        if (train) System.out.printf("training: %.1f images/s at batch %d (forward, backward, AdamW)%n", trainIps, trainBatch);
+        if (profile) printProfile(prof, "one forward at batch " + batch);
+        if (profile && train) printProfile(trainProf, "one training step at batch " + trainBatch);
         return 0;
     }
 
-    static void printProfile(List<Profiler.Entry> prof, int batch) {
+    static void printProfile(List<Profiler.Entry> prof, String what) {
         long total = prof.stream().mapToLong(Profiler.Entry::nanos).sum();
-        System.out.printf("%nper-kind time, one forward at batch %d:%n", batch);
+        System.out.printf("%nper-kind time, %s:%n", what);
         Speed.byKind(prof).forEach((k, v) -> System.out.printf("  %-10s %8.2f ms %5.1f%%  %6.1f GFLOP/s%n", k, v[0] / 1e6,
                 100.0 * v[0] / total, v[0] == 0 ? 0 : 2.0 * v[1] / v[0]));
         System.out.println("slowest layers:");

@@ -67,6 +67,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        long t0 = System.nanoTime();
         Tensor x = input;
         Tensor dx = inputGrad ? Tensor.zeros(x.shape()) : null;
         float[] dcols = inputGrad ? new float[cols.length] : null;
@@ -75,6 +76,10 @@ public final class Conv2d implements Layer {
                 bias.grad().data(), dcols);
         input = null;
         cols = null;
+        if (Profiler.active()) {
+            long macs = (long) dy.size() * inC * kernel * kernel;
+            Profiler.record(weight.name().replace(".weight", ""), "Conv2d/bwd", x.toString(), inputGrad ? 2 * macs : macs, t0);
+        }
         return dx;
     }
 

@@ -50,10 +50,14 @@ public final class DwConv implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        long t0 = System.nanoTime();
         Tensor dx = Tensor.zeros(input.shape());
         DwConvKernel.backward(dy.data(), input.data(), input.dim(0), h, w, channels, weight.value().data(), kh, kw,
                 dx.data(), weight.grad().data(), bias.grad().data());
         input = null;
+        if (Profiler.active()) {
+            Profiler.record(weight.name().replace(".weight", ""), "DwConv/bwd", dx.toString(), 2L * dx.size() * kh * kw, t0);
+        }
         return dx;
     }
 

@@ -21,9 +21,11 @@ public final class GeluLayer implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        long t0 = System.nanoTime();
         Tensor dx = Tensor.zeros(dy.shape());
         Gelu.backward(input.data(), dy.data(), dx.data(), dy.size());
         input = null;
+        if (Profiler.active()) Profiler.record("gelu", "GELU/bwd", dx.toString(), 0, t0);
         return dx;
     }
 

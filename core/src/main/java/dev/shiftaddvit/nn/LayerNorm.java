@@ -40,11 +40,13 @@ public final class LayerNorm implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        long t0 = System.nanoTime();
         int rows = input.size() / dim;
         Tensor dx = Tensor.zeros(input.shape());
         LayerNormKernel.backward(dy.data(), input.data(), weight.value().data(), mean, rstd, dx.data(),
                 weight.grad().data(), bias.grad().data(), rows, dim);
         input = null;
+        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm/bwd", dx.toString(), 0, t0);
         return dx;
     }
 

@@ -61,6 +61,7 @@ public final class Linear implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        long t0 = System.nanoTime();
         Tensor x = input;
         int rows = x.size() / in;
         Gemm.tn(out, in, rows, dy.data(), 0, out, x.data(), 0, in, weight.grad().data(), 0, in, true);
@@ -68,6 +69,9 @@ public final class Linear implements Layer {
         Tensor dx = Tensor.zeros(x.shape());
         Gemm.nn(rows, in, out, dy.data(), 0, out, weight.value().data(), 0, in, dx.data(), 0, in, false);
         input = null;
+        if (Profiler.active()) {
+            Profiler.record(weight.name().replace(".weight", ""), "Linear/bwd", dx.toString(), 2L * rows * in * out, t0);
+        }
         return dx;
     }
 

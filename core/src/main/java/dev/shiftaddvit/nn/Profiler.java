@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Opt-in per-layer record of forward calls: name, kind, output shape, multiply-accumulates and
+ * Opt-in per-layer record of forward and backward calls (kind "X/bwd"): name, kind, shape, multiply-accumulates and
  * time. Off by default (one volatile read per layer call); `info` and `bench --profile` turn it on.
  */
 public final class Profiler {

@@ -53,6 +53,7 @@ final class ScaledDotProductAttention {
     /** Writes dQ, dK, dV into the given arrays at the same strided positions as the inputs (overwriting). */
     void backward(int b, int n, int m, float[] dout, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,
                   float[] v, int vOff, int ldv, float[] dq, float[] dk, float[] dv) {
+        long t0 = System.nanoTime();
         int c = heads * headDim;
         float[] p = probs;
         Parallel.forRange(b * heads, 1, (from, to) -> {
@@ -74,5 +75,9 @@ final class ScaledDotProductAttention {
             }
         });
         probs = null;
+        if (Profiler.active()) {
+            Profiler.record(name, "Attention/bwd", "[" + b + ", " + heads + ", " + n + ", " + m + "]",
+                    4L * b * heads * n * m * headDim, t0);
+        }
     }
 }

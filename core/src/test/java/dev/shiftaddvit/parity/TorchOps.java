@@ -17,7 +17,10 @@ public final class TorchOps {
 
     /** y = x·Wᵀ + b over the last axis. */
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
-        NDArray y = x.matMul(w.transpose());
+        NDArray wt = w.transpose();
+        // The view belongs to the input's manager, so a per-step manager frees it (and its graph node).
+        wt.attach(x.getManager());
+        NDArray y = x.matMul(wt);
         return b == null ? y : y.add(b);
     }
 
