@@ -11,7 +11,7 @@ final class OpenBlasImpl implements GemmShootout.Impl {
     }
 
     static String describe() {
-        return "OpenBLAS " + openblas_nolapack.OPENBLAS_VERSION.trim() + " (JavaCPP presets), "
+        return openblas_nolapack.OPENBLAS_VERSION.trim() + " (JavaCPP presets " + openblas_nolapack.class.getPackage().getImplementationVersion() + "), "
                 + openblas_nolapack.blas_get_num_threads() + " threads";
     }
 

@@ -45,6 +45,8 @@ public final class Gemm {
     static final long PARALLEL_MIN_FMAS = Long.getLong("shiftaddvit.gemm.parmin", 1L << 20);
     /** Minimum multiply-adds per parallel chunk. */
     static final long CHUNK_MIN_FMAS = 1L << 18;
+    /** Largest A (floats) for the column-split schedule, which reads A once per chunk. */
+    static final long COLUMNS_MAX_A = 1L << 18;
     /** Largest fully packed operand (floats) for the shared-packing schedule. */
     static final long SHARED_MAX = 1L << 23;
     /** Schedule override for tuning and tests: "auto", "columns" or "shared". */
@@ -129,7 +131,9 @@ public final class Gemm {
         long packedB = (long) nTiles * NR * k;
         long packedA = (long) m * k;
         boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
-        boolean columns = !ta && nTiles >= 3 * threads;
+        // Column split: one fork-join and no duplicated packing, but every chunk streams all of A,
+        // so it is used only while A is small enough to stay in cache.
+        boolean columns = !ta && nTiles >= 3 * threads && (long) m * k <= COLUMNS_MAX_A;
         String sched = schedule;
         if (sched.equals("columns")) columns = !ta;
         else if (sched.equals("shared")) columns = false;

@@ -190,4 +190,22 @@ class GemmTest {
         check(Form.NN, m, n, k, 0, 0, false, 44);
         check(Form.TN, m, n, k, 0, 0, false, 45);
     }
+
+    @Test
+    void everyParallelScheduleMatches() {
+        // The column split and the shared-packing schedule must give the same answers.
+        String saved = Gemm.schedule;
+        try {
+            long seed = 9000;
+            for (String schedule : new String[] {"columns", "shared", "auto"}) {
+                Gemm.schedule = schedule;
+                check(Form.NT, 333, 259, 300, 3, 2, false, seed++);
+                check(Form.NN, 197, 200, 192, 0, 1, true, seed++);
+                check(Form.TN, 150, 211, 700, 1, 0, false, seed++);
+                check(Form.NT, 1500, 40, 96, 0, 0, true, seed++);
+            }
+        } finally {
+            Gemm.schedule = saved;
+        }
+    }
 }
