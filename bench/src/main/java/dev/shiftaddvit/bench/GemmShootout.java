@@ -27,11 +27,13 @@ import jdk.incubator.vector.VectorSpecies;
  * renamed).
  *
  * <p>Options: {@code --threads=N} (default 2), {@code --quick} (fewer repetitions),
- * {@code --no-torch}, {@code --no-openblas}, {@code --only=SUBSTRING} (shape filter).
+ * {@code --no-torch}, {@code --no-openblas}, {@code --only=SUBSTRING} (shape filter),
+ * {@code --block=NAME} (marker name of the block to rewrite, default gemm-shootout).
  */
 public final class GemmShootout {
-    static final String BEGIN = "<!-- gemm-shootout:begin -->";
-    static final String END = "<!-- gemm-shootout:end -->";
+    static final String DEFAULT_BLOCK = "gemm-shootout";
+    /** Pause before measuring an implementation, longer than OpenBLAS's thread spin timeout. */
+    static final long PAUSE_MS = 250;
 
     enum Form { NT, NN, TN }
 
@@ -93,6 +95,7 @@ public final class GemmShootout {
         boolean blas = true;
         String only = null;
         Path write = null;
+        String block = DEFAULT_BLOCK;
         for (String arg : args) {
             if (arg.startsWith("--threads=")) threads = Integer.parseInt(arg.substring(10));
             else if (arg.equals("--quick")) quick = true;
@@ -100,6 +103,7 @@ public final class GemmShootout {
             else if (arg.equals("--no-openblas")) blas = false;
             else if (arg.startsWith("--only=")) only = arg.substring(7);
             else if (arg.startsWith("--write-benchmarks=")) write = Path.of(arg.substring(19));
+            else if (arg.startsWith("--block=")) block = arg.substring(8);
             else throw new IllegalArgumentException("unknown option " + arg);
         }
         Parallel.setThreads(threads);
@@ -134,6 +138,7 @@ public final class GemmShootout {
         System.out.printf(Locale.ROOT, "FMA peak (Java loop): %.1f GFLOP/s on 1 thread, %.1f on %d threads%n",
                 peak1, peak, threads);
 
+        warmUpOurs(quick ? 0.5 : 1.5);
         int samples = quick ? 5 : 9;
         double sampleSec = quick ? 0.03 : 0.06;
         List<Shape> shapes = shapes();
@@ -147,7 +152,7 @@ public final class GemmShootout {
             double[] gflops = new double[impls.size()];
             Runner[] runners = new Runner[impls.size()];
             for (int i = 0; i < impls.size(); i++) runners[i] = impls.get(i).prepare(s, a, b);
-            // Warm up every implementation, check they agree, then take interleaved samples.
+            // Warm up every implementation and check that they agree.
             for (Runner r : runners) time(r, 0.15, 1);
             float[] ref = runners[0].result();
             double scale = Math.sqrt(s.k());
@@ -161,8 +166,20 @@ public final class GemmShootout {
                 }
             }
             double[][] t = new double[runners.length][samples];
-            for (int rep = 0; rep < samples; rep++) {
-                for (int i = 0; i < runners.length; i++) t[i][rep] = time(runners[i], sampleSec, 1);
+            if (threads == 1) {
+                // No worker threads anywhere: interleave the samples, which cancels load drift.
+                for (int rep = 0; rep < samples; rep++) {
+                    for (int i = 0; i < runners.length; i++) t[i][rep] = time(runners[i], sampleSec, 1);
+                }
+            } else {
+                // One implementation at a time, after a pause: OpenBLAS and libtorch (OpenMP) worker
+                // threads spin for a while after each call, which would steal the cores from
+                // whichever implementation ran next if the samples were interleaved.
+                for (int i = 0; i < runners.length; i++) {
+                    Thread.sleep(PAUSE_MS);
+                    time(runners[i], 0.1, 1);
+                    for (int rep = 0; rep < samples; rep++) t[i][rep] = time(runners[i], sampleSec, 1);
+                }
             }
             for (int i = 0; i < runners.length; i++) {
                 Arrays.sort(t[i]);
@@ -190,10 +207,26 @@ public final class GemmShootout {
         md.append(table);
         System.out.println();
         System.out.println(md);
-        if (write != null) writeSection(write, md.toString());
+        if (write != null) writeSection(write, block, md.toString());
     }
 
     // ------------------------------------------------------------------ timing and formatting
+
+    /** Lets the JIT compile every Gemm path (all forms, edges, both schedules) before measuring. */
+    static void warmUpOurs(double seconds) {
+        SplittableRandom rnd = new SplittableRandom(3);
+        float[] a = random(rnd, 400 * 300);
+        float[] b = random(rnd, 300 * 300);
+        float[] c = new float[400 * 300];
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            Gemm.nt(397, 291, 300, a, 0, 300, b, 0, 300, c, 0, 300, false);
+            Gemm.nn(397, 291, 300, a, 0, 300, b, 0, 300, c, 0, 300, true);
+            Gemm.tn(291, 299, 297, a, 0, 300, b, 0, 300, c, 0, 300, false);
+            Gemm.nt(1200, 32, 96, a, 0, 96, b, 0, 96, c, 0, 32, false);
+            Gemm.nt(61, 45, 64, a, 0, 64, b, 0, 64, c, 0, 45, false);
+        }
+    }
 
     /** Runs r repeatedly for about minSec seconds; returns seconds per call. */
     static double time(Runner r, double minSec, int minCalls) {
@@ -221,13 +254,7 @@ public final class GemmShootout {
     }
 
     static String row(Shape s, List<Impl> impls, double[] g) {
-        StringBuilder sb = new StringBuilder("| ").append(shapeCell(s)).append(" |");
-        for (int i = 0; i < 3; i++) {
-            sb.append(i < g.length ? String.format(Locale.ROOT, " %.1f |", g[i]) : " – |");
-        }
-        int blas = indexOf(impls, "OpenBLAS");
-        sb.append(blas >= 0 ? String.format(Locale.ROOT, " %.0f%% |", 100 * g[0] / g[blas]) : " – |");
-        return sb.toString();
+        return table(List.of(s), impls, List.of(g)).lines().skip(2).findFirst().orElse("");
     }
 
     static int indexOf(List<Impl> impls, String name) {
@@ -282,15 +309,20 @@ public final class GemmShootout {
         return "FloatVector " + f.vectorBitSize() + " bits";
     }
 
-    /** Replaces the marked block of file (or appends one) with text, atomically. */
-    static void writeSection(Path file, String text) throws IOException {
+    /**
+     * Replaces the block between {@code <!-- name:begin -->} and {@code <!-- name:end -->} in file
+     * (or appends one under a GEMM heading) with text, atomically.
+     */
+    static void writeSection(Path file, String name, String text) throws IOException {
+        String begin = "<!-- " + name + ":begin -->";
+        String end = "<!-- " + name + ":end -->";
         String old = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
-        String block = BEGIN + "\n" + text + END;
+        String block = begin + "\n" + text + end;
         String updated;
-        int b = old.indexOf(BEGIN);
-        int e = old.indexOf(END);
+        int b = old.indexOf(begin);
+        int e = old.indexOf(end);
         if (b >= 0 && e > b) {
-            updated = old.substring(0, b) + block + old.substring(e + END.length());
+            updated = old.substring(0, b) + block + old.substring(e + end.length());
         } else {
             updated = old + (old.isEmpty() || old.endsWith("\n") ? "" : "\n") + "\n## GEMM\n\n" + block + "\n";
         }

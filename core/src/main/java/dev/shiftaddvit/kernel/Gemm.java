@@ -15,15 +15,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Implementation (Goto/BLIS style): B is packed into NR-column slivers (NR = two vectors,
  * p-major inside a sliver), the transpose of the nt form being done while packing. A is read in
- * place when it is row-major (nt, nn); for tn it is first transposed into a row-major buffer, so
- * all three forms share one micro-kernel. The micro-kernel keeps an MR x NR tile of accumulators
+ * place when it is row-major (nt, nn) and packed into MR-row slivers (p-major, vector copies) when
+ * it is transposed (tn). The micro-kernel keeps an MR x NR tile of accumulators
  * in registers and updates it with one broadcast and two fma per row and k step; edge tiles go
  * through a scratch tile. Loops are blocked over n (NC), k (KC) and m (MC) so that a B sliver
  * stays in L1 and the A block in L2.
  *
  * <p>Parallel schedules (through {@link Parallel}): <b>column split</b> for nt/nn with enough
  * n-tiles, each chunk packing only its own B columns (one fork-join, no duplicated work);
- * otherwise <b>shared packing</b>: B (and Aᵀ for tn) are packed once over the full k, in
+ * otherwise <b>shared packing</b>: B (and A for tn) are packed once over the full k, in
  * parallel, into the caller's buffers, then m- or n-tiles are split over the pool. Packing
  * buffers are thread-local and reused, so steady-state calls do not allocate them.
  */
@@ -31,8 +31,8 @@ public final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Vector length in floats. */
     static final int VL = F.length();
-    /** Rows of the register tile. */
-    static final int MR = 6;
+    /** Rows of the register tile (see the micro-kernel notes for why 4). */
+    static final int MR = 4;
     /** Columns of the register tile (two vectors). */
     static final int NR = 2 * VL;
     /** k block: one packed B sliver (KC x NR floats) stays in L1. */
@@ -129,7 +129,7 @@ public final class Gemm {
         boolean parallel = threads > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1
                 && !ForkJoinTask.inForkJoinPool();
         long packedB = (long) nTiles * NR * k;
-        long packedA = (long) m * k;
+        long packedA = (long) mTiles * MR * k + VL;
         boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
         // Column split: one fork-join and no duplicated packing, but every chunk streams all of A,
         // so it is used only while A is small enough to stay in cache.
@@ -172,7 +172,7 @@ public final class Gemm {
             int aTo = to - nTiles;
             if (aFrom < aTo) {
                 int i0 = aFrom * MR;
-                transpose(a, aOff + i0, lda, k, Math.min(m, aTo * MR) - i0, ap, i0 * k, k);
+                packAT(a, aOff, lda, 0, k, i0, Math.min(m, aTo * MR) - i0, ap, i0 * k);
             }
         });
         boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
@@ -205,7 +205,7 @@ public final class Gemm {
         int ncb = roundUp((cols + nBlocks - 1) / nBlocks, NR);
         Buffers buf = BUFFERS.get();
         float[] bp = buf.b(kcb * ncb);
-        float[] at = ta ? buf.a(kcb * mcb) : null;
+        float[] ap = ta ? buf.a(kcb * mcb + VL) : null;
         float[] tile = buf.tile;
         for (int jc = j0; jc < j1; jc += ncb) {
             int nc = Math.min(ncb, j1 - jc);
@@ -218,8 +218,8 @@ public final class Gemm {
                     int mc = Math.min(mcb, i1 - ic);
                     int cBase = cOff + ic * ldc + jc;
                     if (ta) {
-                        transpose(a, aOff + pc * lda + ic, lda, kc, mc, at, 0, kc);
-                        macroDirect(kc, mc, nc, at, 0, kc, bp, 0, kc * NR, c, cBase, ldc, add, tile);
+                        packAT(a, aOff, lda, pc, kc, ic, mc, ap, 0);
+                        macroPacked(kc, mc, nc, ap, 0, kc * MR, bp, 0, kc * NR, c, cBase, ldc, add, tile);
                     } else {
                         macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, 0, kc * NR, c, cBase, ldc, add, tile);
                     }
@@ -230,9 +230,9 @@ public final class Gemm {
 
     /**
      * Computes C[i0:i1, j0:j1] from B packed over the full k (j0 % NR == 0); A is read in place,
-     * or for tn from at, Aᵀ transposed into row-major [m, k].
+     * or for tn from ap, packed over the full k into MR-row slivers (i0 % MR == 0).
      */
-    private static void prepacked(boolean ta, int k, float[] a, int aOff, int lda, float[] at, float[] bp,
+    private static void prepacked(boolean ta, int k, float[] a, int aOff, int lda, float[] ap, float[] bp,
                                   float[] c, int cOff, int ldc, boolean acc, int i0, int i1, int j0, int j1) {
         int rows = i1 - i0;
         int kBlocks = (k + KC - 1) / KC;
@@ -240,9 +240,7 @@ public final class Gemm {
         int mBlocks = (rows + MC - 1) / MC;
         int mcb = roundUp((rows + mBlocks - 1) / mBlocks, MR);
         float[] tile = BUFFERS.get().tile;
-        float[] src = ta ? at : a;
-        int srcOff = ta ? 0 : aOff;
-        int lds = ta ? k : lda;
+        int aStride = k * MR;
         int bStride = k * NR;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -252,8 +250,14 @@ public final class Gemm {
                 int bBase = (jc / NR) * bStride + pc * NR;
                 for (int ic = i0; ic < i1; ic += mcb) {
                     int mc = Math.min(mcb, i1 - ic);
-                    macroDirect(kc, mc, nc, src, srcOff + ic * lds + pc, lds, bp, bBase, bStride,
-                            c, cOff + ic * ldc + jc, ldc, add, tile);
+                    int cBase = cOff + ic * ldc + jc;
+                    if (ta) {
+                        macroPacked(kc, mc, nc, ap, (ic / MR) * aStride + pc * MR, aStride, bp, bBase, bStride,
+                                c, cBase, ldc, add, tile);
+                    } else {
+                        macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, bBase, bStride,
+                                c, cBase, ldc, add, tile);
+                    }
                 }
             }
         }
@@ -301,20 +305,37 @@ public final class Gemm {
     }
 
     /**
-     * Transposes the [rows, cols] block at src[sOff + r*lds + col] into dst[dOff + col*ldd + r]
-     * (the tn form's Aᵀ block becomes a row-major A block), in 16 x 16 tiles for cache locality.
+     * Packs A(i, p) = a[aOff + p*lda + i] (the tn form) for i in [ic, ic+mc), p in [pc, pc+kc) into
+     * MR-row slivers, p-major: ap[dst0 + s*kc*MR + p*MR + r], zero-padded. Rows of Aᵀ are read
+     * contiguously; a full sliver step is written with one vector store whose spill lands in the
+     * next k step of the same sliver and is overwritten afterwards (the last k step is copied by
+     * scalars), so ap needs VL floats of slack.
      */
-    static void transpose(float[] src, int sOff, int lds, int rows, int cols, float[] dst, int dOff, int ldd) {
-        final int t = 16;
-        for (int c0 = 0; c0 < cols; c0 += t) {
-            int c1 = Math.min(cols, c0 + t);
-            for (int r0 = 0; r0 < rows; r0 += t) {
-                int r1 = Math.min(rows, r0 + t);
-                for (int col = c0; col < c1; col++) {
-                    int d = dOff + col * ldd;
-                    int s = sOff + col;
-                    for (int r = r0; r < r1; r++) dst[d + r] = src[s + r * lds];
+    private static void packAT(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap, int dst0) {
+        int full = mc / MR;
+        int sliver = kc * MR;
+        int mr = mc - full * MR;
+        for (int p = 0; p < kc; p++) {
+            int src = aOff + (pc + p) * lda + ic;
+            int dst = dst0 + p * MR;
+            int s = 0;
+            if (VL >= MR && p < kc - 1) {
+                int vecFull = Math.min(full, Math.max(0, (a.length - VL - src) / MR + 1));
+                for (; s < vecFull; s++) {
+                    FloatVector.fromArray(F, a, src + s * MR).intoArray(ap, dst + s * sliver);
                 }
+            }
+            for (; s < full; s++) {
+                int si = src + s * MR;
+                int di = dst + s * sliver;
+                for (int r = 0; r < MR; r++) ap[di + r] = a[si + r];
+            }
+            if (mr > 0) {
+                int si = src + full * MR;
+                int di = dst + full * sliver;
+                int r = 0;
+                for (; r < mr; r++) ap[di + r] = a[si + r];
+                for (; r < MR; r++) ap[di + r] = 0f;
             }
         }
     }
@@ -336,18 +357,40 @@ public final class Gemm {
                 if (mr == MR && nr == NR) {
                     int ci = cBase + ir * ldc + jr;
                     if (add) {
-                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
                                 bp, bi, c, ci, ldc);
                     } else {
-                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
+                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
                                 bp, bi, c, ci, ldc);
                     }
                 } else {
                     // Missing rows repeat the last valid row; their results are discarded.
                     int last = mr - 1;
-                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda, r0 + Math.min(4, last) * lda, r0 + Math.min(5, last) * lda,
+                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda,
                             bp, bi, tile, 0, NR);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
+                }
+            }
+        }
+    }
+
+    /** A sliver s of the block at ap[aBase + s*aStride]; B sliver t at bp[bBase + t*bStride]. */
+    private static void macroPacked(int kc, int mc, int nc, float[] ap, int aBase, int aStride, float[] bp,
+                                    int bBase, int bStride, float[] c, int cBase, int ldc, boolean add,
+                                    float[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int bi = bBase + (jr / NR) * bStride;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                int ai = aBase + (ir / MR) * aStride;
+                int ci = cBase + ir * ldc + jr;
+                if (mr == MR && nr == NR) {
+                    if (add) kernelPackedAdd(kc, ap, ai, bp, bi, c, ci, ldc);
+                    else kernelPackedSet(kc, ap, ai, bp, bi, c, ci, ldc);
+                } else {
+                    kernelPackedSet(kc, ap, ai, bp, bi, tile, 0, NR);
+                    merge(tile, mr, nr, c, ci, ldc, add);
                 }
             }
         }
@@ -365,22 +408,23 @@ public final class Gemm {
     }
 
     // ---------------------------------------------------------------- micro kernels
-    // MR rows x two vectors. A is read through MR separate row bases with unit stride in k: with
-    // that addressing C2 interleaves the broadcasts with the fma and keeps all 12 accumulators in
-    // registers (a p-major packed A, broadcasts at base + constant offsets, made C2 hoist every
-    // broadcast and spill accumulators, halving the speed). One method per overwrite/accumulate:
-    // no data-dependent branch inside, so the JIT profile never goes stale (a stale branch
-    // deoptimises the vector code).
+    // MR (= 4) rows x two vectors: 8 accumulators, 2 B vectors and up to 4 broadcasts fit the 16
+    // AVX2 registers even when C2 hoists every broadcast of an iteration to its top, which it does
+    // depending on register allocation (a 6 x 2 tile with 12 accumulators ran at full speed with
+    // G1 and spilled 4 accumulators, at half speed, with ParallelGC or SerialGC). 8 independent
+    // fma chains cover the fma latency x throughput of the target cores (4 x 2 on Zen 3).
+    // The direct kernel reads A in place through MR row bases with unit stride in k; the packed
+    // kernel (tn) reads p-major MR-row slivers. One method per
+    // overwrite/accumulate: no data-dependent branch inside, so the JIT profile never goes stale
+    // (a stale branch deoptimises the vector code).
 
-    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C = tile. */
-    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+    /** 4 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a3 + p]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelDirectSet(int kc, float[] a, int a0, int a1, int a2, int a3,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -397,19 +441,11 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a3 + p]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[a4 + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[a5 + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.intoArray(c, i0);
         c01.intoArray(c, i0 + VL);
         c10.intoArray(c, i1);
@@ -418,21 +454,15 @@ public final class Gemm {
         c21.intoArray(c, i2 + VL);
         c30.intoArray(c, i3);
         c31.intoArray(c, i3 + VL);
-        c40.intoArray(c, i4);
-        c41.intoArray(c, i4 + VL);
-        c50.intoArray(c, i5);
-        c51.intoArray(c, i5 + VL);
     }
 
-    /** 6 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a5 + p]; B packed at bp[bi + p*NR]. C += tile. */
-    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+    /** 4 x (2 vectors) tile; A rows read in place at a[a0 + p] .. a[a3 + p]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelDirectAdd(int kc, float[] a, int a0, int a1, int a2, int a3,
             float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bj = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bj);
@@ -449,19 +479,11 @@ public final class Gemm {
             x = FloatVector.broadcast(F, a[a3 + p]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[a4 + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[a5 + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         int i0 = ci;
         int i1 = ci + ldc;
         int i2 = ci + 2 * ldc;
         int i3 = ci + 3 * ldc;
-        int i4 = ci + 4 * ldc;
-        int i5 = ci + 5 * ldc;
         c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
         c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
         c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
@@ -470,10 +492,84 @@ public final class Gemm {
         c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
         c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
-        c40.add(FloatVector.fromArray(F, c, i4)).intoArray(c, i4);
-        c41.add(FloatVector.fromArray(F, c, i4 + VL)).intoArray(c, i4 + VL);
-        c50.add(FloatVector.fromArray(F, c, i5)).intoArray(c, i5);
-        c51.add(FloatVector.fromArray(F, c, i5 + VL)).intoArray(c, i5 + VL);
+    }
+
+    /** 4 x (2 vectors) tile; A packed p-major at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C = tile. */
+    static void kernelPackedSet(int kc, float[] ap, int ai, float[] bp, int bi,
+            float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int bj = bi + p * NR;
+            int aj = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bj);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
+            FloatVector x = FloatVector.broadcast(F, ap[aj]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, ap[aj + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, ap[aj + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, ap[aj + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        c00.intoArray(c, i0);
+        c01.intoArray(c, i0 + VL);
+        c10.intoArray(c, i1);
+        c11.intoArray(c, i1 + VL);
+        c20.intoArray(c, i2);
+        c21.intoArray(c, i2 + VL);
+        c30.intoArray(c, i3);
+        c31.intoArray(c, i3 + VL);
+    }
+
+    /** 4 x (2 vectors) tile; A packed p-major at ap[ai + p*MR + r]; B packed at bp[bi + p*NR]. C += tile. */
+    static void kernelPackedAdd(int kc, float[] ap, int ai, float[] bp, int bi,
+            float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int bj = bi + p * NR;
+            int aj = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bj);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bj + VL);
+            FloatVector x = FloatVector.broadcast(F, ap[aj]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, ap[aj + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, ap[aj + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, ap[aj + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        int i0 = ci;
+        int i1 = ci + ldc;
+        int i2 = ci + 2 * ldc;
+        int i3 = ci + 3 * ldc;
+        c00.add(FloatVector.fromArray(F, c, i0)).intoArray(c, i0);
+        c01.add(FloatVector.fromArray(F, c, i0 + VL)).intoArray(c, i0 + VL);
+        c10.add(FloatVector.fromArray(F, c, i1)).intoArray(c, i1);
+        c11.add(FloatVector.fromArray(F, c, i1 + VL)).intoArray(c, i1 + VL);
+        c20.add(FloatVector.fromArray(F, c, i2)).intoArray(c, i2);
+        c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
+        c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
+        c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
     }
 
     private static int roundUp(int x, int multiple) {
