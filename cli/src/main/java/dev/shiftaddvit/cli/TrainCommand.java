@@ -39,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from the checkpoint.")
     boolean resume;
 
+    @Option(names = "--init", description = "Start from the weights of this model file (a fine-tune: fresh optimizer and schedule).")
+    Path init;
+
     @Option(names = "--epochs", defaultValue = "12") int epochs;
     @Option(names = "--batch-size", defaultValue = "128") int batchSize;
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate.") float lr;
@@ -73,6 +76,8 @@ final class TrainCommand implements Callable<Integer> {
         int startEpoch = 0;
         int startStep = 0;
         Checkpoints.Loaded resumed = null;
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (resume && init != null) throw new IllegalArgumentException("--resume and --init exclude each other");
         if (resume) {
             if (!Files.exists(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
             resumed = Checkpoints.load(ckpt);
@@ -81,12 +86,18 @@ final class TrainCommand implements Callable<Integer> {
             startStep = resumed.nextStep();
             System.err.printf("resuming %s from %s at epoch %d, step %d%n", model.config().name(), ckpt,
                     startEpoch + 1, startStep);
+        } else if (init != null) {
+            Checkpoints.Loaded from = Checkpoints.load(init);
+            model = from.model();
+            meta.put("train.init", init.toString());
+            String before = from.metadata().get("train.command");
+            if (before != null) meta.put("train.init_command", before);
+            System.err.printf("fine-tuning %s from %s%n", model.config().name(), init);
         } else {
             ModelConfig mc = Configs.byName(modelName);
             model = mc.build(seed);
         }
         ModelConfig mc = model.config();
-        Map<String, String> meta = new LinkedHashMap<>();
         meta.put("train.command", "shiftaddvit train " + String.join(" ", CommandLineCapture.args()));
         meta.put("train.data", dir.toString());
         BatchSource train = new BatchSource(trainSet, mc.mean(), mc.std());

@@ -1,10 +1,14 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.io.Safetensors;
+import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,6 +114,25 @@ class MainTest {
         double p0 = ((Number) ((Map<?, ?>) top.get(0)).get("probability")).doubleValue();
         double p1 = ((Number) ((Map<?, ?>) top.get(1)).get("probability")).doubleValue();
         assertTrue(p0 >= p1 && p0 <= 1.0);
+    }
+
+    @Test
+    void trainWritesAModelRecordingItsCommandAndInitStartsAFineTuneFromIt(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(FashionMnist.findInstalled().isPresent(), "Fashion-MNIST is not installed");
+        Path first = dir.resolve("first.safetensors");
+        assertEquals(0, Main.run("train", "--model", "vit_fmnist", "--epochs", "1", "--limit", "256",
+                "--eval-limit", "100", "--batch-size", "64", "--seed", "3", "--out", first.toString()), stderr());
+        Path second = dir.resolve("second.safetensors");
+        assertEquals(0, Main.run("train", "--init", first.toString(), "--epochs", "1", "--limit", "128",
+                "--eval-limit", "100", "--batch-size", "64", "--out", second.toString()), stderr());
+        try (SafetensorsFile f = Safetensors.read(second)) {
+            Map<String, String> meta = f.metadata();
+            assertTrue(meta.get("train.command").contains("--init"), meta.toString());
+            assertTrue(meta.get("train.init_command").contains("--seed 3"), meta.toString());
+            assertEquals("100", meta.get("eval.images"));
+            assertTrue(!f.contains("optim.m.head.weight"), "the final model carries no optimizer state");
+        }
+        assertTrue(Files.exists(dir.resolve("second.safetensors.ckpt")), "the training checkpoint is kept beside it");
     }
 
     @Test
