@@ -65,7 +65,7 @@ final class PredictCommand implements Callable<Integer> {
                 if (i < 0 || i >= d.n()) {
                     throw new IllegalArgumentException("--index " + i + " is outside " + d.source() + " (0.." + (d.n() - 1) + ")");
                 }
-                names.add(d.source() + "#" + i);
+                names.add("test image #" + i);
                 pixels.add(d.image(i));
                 truth.add(FashionMnist.className(d.label(i)));
             }
