@@ -154,6 +154,8 @@ public final class Trainer {
         meta.put("train.next_epoch", Integer.toString(nextEpoch));
         meta.put("train.next_step", Integer.toString(nextStep));
         meta.put("train.optimizer_step", Long.toString(opt.step()));
+        // Every random draw is a pure function of (seed, epoch, sample index), so this is the whole RNG state.
+        meta.put("train.rng_state", "seed=" + cfg.seed() + ",epoch=" + nextEpoch + ",step=" + nextStep);
         if (eval != null) meta.put("eval.top1", String.format("%.2f", eval.top1()));
         try {
             Checkpoints.save(checkpoint, model, opt.state(), meta);
