@@ -1,0 +1,506 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.tensor.ShapeException;
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+
+/**
+ * A linear layer as a top-1 mixture of a Mult expert (dense {@link Linear}) and a Shift expert
+ * ({@link ShiftLinear}, DeepShift-PS), routed per token by a trained router (spec §4; upstream
+ * {@code PyTorchFMoE_FC}). Maps [..., in] → [..., out]; the router sees the flattened tokens [T, in].
+ *
+ * <p><b>Names</b> (upstream's): {@code <name>.gate.gate.weight} [2, in] and {@code .bias} [2] (router,
+ * trunc-normal 0.02 / zeros), {@code <name>.experts.0.weight} / {@code .bias} (Mult),
+ * {@code <name>.experts.1.shift} / {@code .sign} / {@code .bias} (Shift). Expert indices: {@link #MULT} = 0,
+ * {@link #SHIFT} = 1.
+ *
+ * <p><b>Forward</b>: z = router(x) [T, 2], p = softmax(z), expert e(t) = argmax z (ties and NaN → Mult);
+ * token indices are grouped per expert stably (ascending token order); each expert's rows are gathered
+ * (one row copy per token), the expert runs <b>once</b> over all its rows (one GEMM; an expert with no
+ * token is not called), and the rows are scattered back, multiplied by the gate:
+ * <ul>
+ *   <li>{@link GateMode#STRAIGHT_THROUGH} (the default): y_t = y_e(x_t)·p_e/stopgrad(p_e). The forward value
+ *       is the expert output exactly, so a freshly converted layer whose router sends everything to Mult
+ *       is bit-identical to its dense parent, and deployment needs no multiply by p (the Shift rows are
+ *       pure shift/add output). The router still learns from the task: ∂L/∂p_e = ⟨∂L/∂y_t, y_e⟩/p_e,
+ *       i.e. ∂L/∂z_j = ⟨∂L/∂y_t, y_e⟩(δ_ej − p_j).</li>
+ *   <li>{@link GateMode#PROBABILITY}: y_t = p_e·y_e(x_t), literally as the issue and upstream's unused
+ *       {@code NoisyGate_V2} (Switch-Transformer style). ∂L/∂z_j = ⟨∂L/∂y_t, y_e⟩·p_e(δ_ej − p_j): for two
+ *       experts the chosen p_e ∈ [0.5, 1], so the router gradient differs from STRAIGHT_THROUGH's by at most a
+ *       factor 2, but the forward value is scaled by p_e ≈ 0.5 right after conversion (the router starts
+ *       near uniform), which halves every converted layer of a trained parent, and deployment would need
+ *       a float multiply per output. That is why it is not the default.</li>
+ * </ul>
+ * Upstream's combine {@code log(scatter(exp(y)·g) + 2.22e-16)} (a log-space artefact, §4.4) is <b>not</b>
+ * applied: it only floors outputs below ≈ −36 and overflows above 88.7. No noise is added to the logits
+ * (upstream's {@code NoisyGate_V2} adds ε/2 in training; {@code NaiveGate}, the one upstream uses, adds none).
+ *
+ * <p><b>Load balancing</b> (training forwards only, {@link LoadBalance}): Imp_e = Σ_t p_{t,e} (differentiable),
+ * Load_e = tokens routed to e (an integer count), and L_bal = coef·(CV²(α⊙Imp) + CV²(α⊙Load)) with coef
+ * {@link #DEFAULT_BALANCE_COEF}. The count is piecewise constant in the parameters, so by default
+ * ({@link LoadGradient#NONE}) the load term carries <b>no gradient</b> and the router's balance gradient comes
+ * from the importance term only (there is no logit noise from which to build Shazeer's smooth estimate).
+ * {@link LoadGradient#STRAIGHT_THROUGH} instead keeps the count as the value and differentiates it as if
+ * Load_e were Σ_t p_{t,e} (the same relaxation of the one-hot choice the gate uses): ∂/∂p_{t,e} of the load
+ * term is coef·α_e·∂CV²/∂v_e at v = α⊙Load. That pulls the router towards balanced <i>counts</i> (what the
+ * latency depends on) even where the importances are already balanced, e.g. every token at p = (0.4, 0.6),
+ * which balances Imp while sending every token to Shift. {@link #balanceLoss()} returns L_bal of the last
+ * training forward (coefficient included; the value is the same in both load modes), and {@link #backward} adds its
+ * gradient w.r.t. the router logits, so a trainer only adds the values to the loss it reports.
+ * α_e ∝ latency of expert e ({@link ExpertLatency}), so the faster expert gets more tokens.
+ *
+ * <p><b>Backward</b>: each expert's {@code backward} runs once on its gathered output gradients (scaled by
+ * p_e in PROBABILITY mode); dx = scatter(expert dx) + router dx, where the router receives the gate term
+ * and the balance term through the softmax. Routing itself (argmax) has no gradient.
+ *
+ * <p>Routing statistics of every forward (training or not) are kept: {@link #lastTokensPerExpert()},
+ * {@link #lastRoutes()} and the running {@link #tokensPerExpert()} (reset with {@link #resetRoutingStats()}).
+ * Not thread-safe (a layer caches its last forward, like every {@link Layer}).
+ */
+public final class MoeLinear implements Layer {
+    /** How the chosen expert's output is gated by the router probability. */
+    public enum GateMode {
+        /** y = p_e·y_e: value scaled by the probability (issue text, upstream NoisyGate_V2). */
+        PROBABILITY,
+        /** y = y_e·p_e/stopgrad(p_e): value y_e, router gradient as if scaled by p_e (default). */
+        STRAIGHT_THROUGH
+    }
+
+    /** Whether the load term of the balance loss (a token count) contributes a gradient. */
+    public enum LoadGradient {
+        /** The count's true gradient, zero: only the importance term trains the router (default). */
+        NONE,
+        /** Value = count, gradient as if Load_e = Σ_t p_{t,e} (straight-through). */
+        STRAIGHT_THROUGH
+    }
+
+    /** Index of the Mult (dense) expert. */
+    public static final int MULT = 0;
+    /** Index of the Shift expert. */
+    public static final int SHIFT = 1;
+    /** Number of experts. */
+    public static final int EXPERTS = 2;
+    /** The default gate mode (see the class comment for why). */
+    public static final GateMode DEFAULT_MODE = GateMode.STRAIGHT_THROUGH;
+    /** Upstream's {@code loss_coef}. */
+    public static final float DEFAULT_BALANCE_COEF = 0.01f;
+
+    private final String name;
+    private final int in;
+    private final int out;
+    private final Linear gate;
+    private final Linear mult;
+    private final ShiftLinear shift;
+    /** What forward/backward call per expert: the experts themselves (tests may wrap them). */
+    private final Layer[] run;
+    private final float[] alpha = new float[EXPERTS];
+    private GateMode mode;
+    private float balanceCoef = DEFAULT_BALANCE_COEF;
+    private LoadGradient loadGradient = LoadGradient.NONE;
+    private int forcedExpert = -1;
+    private int[] routeOverride;
+
+    private final int[] lastTokens = new int[EXPERTS];
+    private final long[] totalTokens = new long[EXPERTS];
+    private final double[] lastImportance = new double[EXPERTS];
+    private int[] lastRoutes = new int[0];
+    private double balanceLoss;
+
+    // Cached by a training forward for backward.
+    private boolean cached;
+    private int[] inputShape;
+    private int rows;
+    private float[] probs;
+    private int[][] groups;
+    private float[][] expertOut;
+    private double[] balanceGrad;
+
+    /**
+     * A layer with fresh parameters (router trunc-normal 0.02 and zero bias; Mult as a fresh {@link Linear};
+     * Shift as upstream's random {@link ShiftLinear}), for loading a checkpoint into; converting a trained
+     * dense layer ({@link #fromDense}) is the usual route.
+     */
+    public MoeLinear(String name, int in, int out, boolean bias, float[] alpha, GateMode mode, SplittableRandom rng) {
+        this(name, new Linear(name + ".gate.gate", in, EXPERTS, true, rng),
+                new Linear(name + ".experts.0", in, out, bias, rng),
+                new ShiftLinear(name + ".experts.1", in, out, bias, rng), alpha, mode);
+    }
+
+    private MoeLinear(String name, Linear gate, Linear mult, ShiftLinear shift, float[] alpha, GateMode mode) {
+        if (mult.in() < 1 || mult.out() < 1) {
+            throw new IllegalArgumentException(name + ": MoE needs in, out >= 1, got in=" + mult.in() + " out="
+                    + mult.out());
+        }
+        this.name = name;
+        this.in = mult.in();
+        this.out = mult.out();
+        this.gate = gate;
+        this.mult = mult;
+        this.shift = shift;
+        this.run = new Layer[]{mult, shift};
+        setAlpha(alpha);
+        setMode(mode);
+    }
+
+    /** {@link #fromDense(String, Linear, float[], GateMode, SplittableRandom)} with {@link #DEFAULT_MODE}. */
+    public static MoeLinear fromDense(String name, Linear dense, float[] alpha, SplittableRandom rng) {
+        return fromDense(name, dense, alpha, DEFAULT_MODE, rng);
+    }
+
+    /**
+     * Converts a trained dense layer: the Mult expert is a copy of its weights and bias, the Shift expert
+     * {@link ShiftLinear#fromDense} of the same weights, the router is fresh (trunc-normal 0.02 from rng,
+     * zero bias). The dense layer is not modified or shared.
+     *
+     * @param alpha latency weights (Mult, Shift), finite and positive, e.g. {@link ExpertLatency.Measurement#alpha()}
+     */
+    public static MoeLinear fromDense(String name, Linear dense, float[] alpha, GateMode mode, SplittableRandom rng) {
+        int in = dense.in();
+        int out = dense.out();
+        boolean bias = dense.bias() != null;
+        Linear gate = new Linear(name + ".gate.gate", in, EXPERTS, true, rng);
+        // The initial values of the copy are overwritten; a private generator keeps rng's stream for the router only.
+        Linear mult = new Linear(name + ".experts.0", in, out, bias, new SplittableRandom(0));
+        System.arraycopy(dense.weight().value().data(), 0, mult.weight().value().data(), 0, in * out);
+        if (bias) System.arraycopy(dense.bias().value().data(), 0, mult.bias().value().data(), 0, out);
+        ShiftLinear shift = ShiftLinear.fromDense(name + ".experts.1", dense);
+        return new MoeLinear(name, gate, mult, shift, alpha, mode);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    /** The router Linear(in → 2) with bias ({@code <name>.gate.gate}). */
+    public Linear gate() {
+        return gate;
+    }
+
+    /** Expert 0, the dense Mult expert ({@code <name>.experts.0}). */
+    public Linear mult() {
+        return mult;
+    }
+
+    /** Expert 1, the Shift expert ({@code <name>.experts.1}). */
+    public ShiftLinear shift() {
+        return shift;
+    }
+
+    /** The latency weights α (Mult, Shift), a copy. */
+    public float[] alpha() {
+        return alpha.clone();
+    }
+
+    /**
+     * Sets α (Mult, Shift): two finite positive numbers, α_e proportional to expert e's latency (only the
+     * ratio matters; {@link ExpertLatency} normalises to sum 1).
+     */
+    public void setAlpha(float[] a) {
+        if (a == null || a.length != EXPERTS) {
+            throw new IllegalArgumentException(name + ": alpha needs " + EXPERTS + " entries (Mult, Shift), got "
+                    + (a == null ? "null" : Integer.toString(a.length)));
+        }
+        for (float v : a) {
+            if (!(v > 0) || Float.isInfinite(v)) {
+                throw new IllegalArgumentException(name + ": alpha entries must be finite and positive, got "
+                        + java.util.Arrays.toString(a));
+            }
+        }
+        System.arraycopy(a, 0, alpha, 0, EXPERTS);
+    }
+
+    public GateMode mode() {
+        return mode;
+    }
+
+    public void setMode(GateMode mode) {
+        if (mode == null) throw new IllegalArgumentException(name + ": gate mode is null");
+        this.mode = mode;
+    }
+
+    /** The coefficient of the balance loss (default 0.01). */
+    public float balanceCoefficient() {
+        return balanceCoef;
+    }
+
+    /** Sets the balance-loss coefficient; 0 turns the loss (value and gradient) off. */
+    public void setBalanceCoefficient(float coef) {
+        if (!(coef >= 0) || Float.isInfinite(coef)) {
+            throw new IllegalArgumentException(name + ": balance coefficient must be finite and >= 0, got " + coef);
+        }
+        this.balanceCoef = coef;
+    }
+
+    public LoadGradient loadGradient() {
+        return loadGradient;
+    }
+
+    /** Chooses whether the load term contributes a (straight-through) gradient; default {@link LoadGradient#NONE}. */
+    public void setLoadGradient(LoadGradient lg) {
+        if (lg == null) throw new IllegalArgumentException(name + ": load gradient mode is null");
+        this.loadGradient = lg;
+    }
+
+    /**
+     * Sends every token to one expert ({@link #MULT} or {@link #SHIFT}) instead of the router's choice, or
+     * -1 to let the router decide (default). For analysis (e.g. an all-Mult or all-Shift evaluation); the
+     * router probabilities, the gate and the balance loss are still computed.
+     */
+    public void forceExpert(int expert) {
+        if (expert < -1 || expert >= EXPERTS) {
+            throw new IllegalArgumentException(name + ": forced expert must be -1, 0 or 1, got " + expert);
+        }
+        this.forcedExpert = expert;
+    }
+
+    /**
+     * Fixes the expert of each token row (length T, entries 0 or 1) for the following forwards, or null to
+     * return to the router (takes precedence over {@link #forceExpert}). Freezes routing for gradient checks.
+     */
+    public void overrideRoutes(int[] routes) {
+        if (routes != null) {
+            for (int i = 0; i < routes.length; i++) {
+                if (routes[i] != MULT && routes[i] != SHIFT) {
+                    throw new IllegalArgumentException(name + ": route of row " + i + " is " + routes[i]
+                            + ", expected 0 or 1");
+                }
+            }
+        }
+        this.routeOverride = routes == null ? null : routes.clone();
+    }
+
+    /** Tokens per expert of the last forward (training or not), a copy. */
+    public int[] lastTokensPerExpert() {
+        return lastTokens.clone();
+    }
+
+    /** The expert of each token row of the last forward, a copy. */
+    public int[] lastRoutes() {
+        return lastRoutes.clone();
+    }
+
+    /** Tokens per expert summed over forwards since construction or {@link #resetRoutingStats()}, a copy. */
+    public long[] tokensPerExpert() {
+        return totalTokens.clone();
+    }
+
+    public void resetRoutingStats() {
+        totalTokens[MULT] = 0;
+        totalTokens[SHIFT] = 0;
+    }
+
+    /** Imp_e = Σ_t p_{t,e} of the last forward, a copy. */
+    public double[] lastImportance() {
+        return lastImportance.clone();
+    }
+
+    /**
+     * coef·(CV²(α⊙Imp) + CV²(α⊙Load)) of the last training forward (0 before any, or with coef 0); its
+     * gradient is added by {@link #backward}.
+     */
+    public double balanceLoss() {
+        return balanceLoss;
+    }
+
+    /** Replaces what forward/backward call for expert e (tests: counting or recording wrappers). */
+    void wrapExpert(int e, UnaryOperator<Layer> wrap) {
+        run[e] = wrap.apply(run[e]);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (x.rank() < 1 || x.dim(-1) != in) {
+            throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
+        }
+        int[] shape = x.shape();
+        int t = x.size() / in;
+        float[] logits = gate.forward(x.reshape(t, in), training).data();
+        float[] p = new float[t * EXPERTS];
+        Softmax.forwardRows(logits, 0, p, 0, t, EXPERTS);
+        int[] route = route(logits, t);
+        int[][] idx = group(route);
+        float[] xd = x.data();
+        float[] y = new float[Math.multiplyExact(t, out)];
+        float[][] ye = new float[EXPERTS][];
+        for (int e = 0; e < EXPERTS; e++) {
+            int[] ix = idx[e];
+            int n = ix.length;
+            lastTokens[e] = n;
+            totalTokens[e] += n;
+            if (n == 0) {
+                ye[e] = new float[0];
+                continue;
+            }
+            float[] xe = new float[n * in];
+            for (int i = 0; i < n; i++) System.arraycopy(xd, ix[i] * in, xe, i * in, in);
+            Tensor r = run[e].forward(Tensor.of(xe, n, in), training);
+            if (r.size() != n * out) {
+                throw new ShapeException(name + ": expert " + e + " returned " + r + " for " + n + " rows of " + out);
+            }
+            float[] yr = r.data();
+            ye[e] = yr;
+            if (mode == GateMode.PROBABILITY) {
+                for (int i = 0; i < n; i++) {
+                    int tok = ix[i];
+                    float g = p[tok * EXPERTS + e];
+                    int so = i * out;
+                    int dOff = tok * out;
+                    for (int o = 0; o < out; o++) y[dOff + o] = g * yr[so + o];
+                }
+            } else {
+                for (int i = 0; i < n; i++) System.arraycopy(yr, i * out, y, ix[i] * out, out);
+            }
+        }
+        double[] imp = new double[EXPERTS];
+        for (int i = 0; i < t; i++) {
+            imp[MULT] += p[i * EXPERTS + MULT];
+            imp[SHIFT] += p[i * EXPERTS + SHIFT];
+        }
+        System.arraycopy(imp, 0, lastImportance, 0, EXPERTS);
+        lastRoutes = route;
+        if (training) {
+            double[] load = {lastTokens[MULT], lastTokens[SHIFT]};
+            balanceLoss = balanceCoef == 0f ? 0.0 : balanceCoef * LoadBalance.loss(alpha, imp, load);
+            if (balanceCoef > 0f) {
+                // coef·∂L_bal/∂Imp_e (+ the straight-through load gradient, which reaches p the same way).
+                balanceGrad = LoadBalance.weightedGradient(alpha, imp);
+                double[] lg = loadGradient == LoadGradient.STRAIGHT_THROUGH
+                        ? LoadBalance.weightedGradient(alpha, load) : new double[EXPERTS];
+                for (int e = 0; e < EXPERTS; e++) balanceGrad[e] = balanceCoef * (balanceGrad[e] + lg[e]);
+            } else {
+                balanceGrad = null;
+            }
+            cached = true;
+            inputShape = shape.clone();
+            rows = t;
+            probs = p;
+            groups = idx;
+            expertOut = ye;
+        } else {
+            clearCache();
+        }
+        shape[shape.length - 1] = out;
+        return Tensor.of(y, shape);
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        if (!cached) throw new IllegalStateException(name + ": backward without a training forward");
+        int t = rows;
+        if (dy.size() != t * out) {
+            throw new ShapeException(name + ": gradient " + dy + " does not match output rows " + t + " x " + out);
+        }
+        float[] g = dy.data();
+        float[] p = probs;
+        float[] dx = new float[t * in];
+        // Per token: c = the gate term's coefficient of (δ_ej − p_j) in ∂L/∂z_j.
+        double[] c = new double[t];
+        for (int e = 0; e < EXPERTS; e++) {
+            int[] ix = groups[e];
+            int n = ix.length;
+            if (n == 0) continue;
+            float[] ye = expertOut[e];
+            float[] ge = new float[n * out];
+            for (int i = 0; i < n; i++) System.arraycopy(g, ix[i] * out, ge, i * out, out);
+            for (int i = 0; i < n; i++) {
+                int tok = ix[i];
+                int o0 = i * out;
+                double dot = 0;
+                for (int o = 0; o < out; o++) dot += (double) ge[o0 + o] * ye[o0 + o];
+                if (mode == GateMode.PROBABILITY) {
+                    float pe = p[tok * EXPERTS + e];
+                    c[tok] = dot * pe;
+                    for (int o = 0; o < out; o++) ge[o0 + o] *= pe;
+                } else {
+                    // ∂L/∂p_e = dot/p_e, times the softmax Jacobian p_e(δ_ej − p_j): the p_e cancel.
+                    c[tok] = dot;
+                }
+            }
+            Tensor dxe = run[e].backward(Tensor.of(ge, n, out));
+            float[] dxd = dxe.data();
+            for (int i = 0; i < n; i++) System.arraycopy(dxd, i * in, dx, ix[i] * in, in);
+        }
+        float[] dz = new float[t * EXPERTS];
+        double[] gi = balanceGrad;
+        int[] chosen = new int[t];
+        for (int e = 0; e < EXPERTS; e++) for (int tok : groups[e]) chosen[tok] = e;
+        for (int tok = 0; tok < t; tok++) {
+            int base = tok * EXPERTS;
+            double bal = 0;
+            if (gi != null) for (int k = 0; k < EXPERTS; k++) bal += p[base + k] * gi[k];
+            for (int j = 0; j < EXPERTS; j++) {
+                double pj = p[base + j];
+                double v = c[tok] * ((j == chosen[tok] ? 1.0 : 0.0) - pj);
+                if (gi != null) v += pj * (gi[j] - bal);
+                dz[base + j] = (float) v;
+            }
+        }
+        Tensor dxr = gate.backward(Tensor.of(dz, t, EXPERTS));
+        Ops.addInPlace(dx, dxr.data(), t * in);
+        int[] shape = inputShape;
+        clearCache();
+        return Tensor.of(dx, shape);
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> ps = new ArrayList<>(gate.parameters());
+        ps.addAll(mult.parameters());
+        ps.addAll(shift.parameters());
+        return Collections.unmodifiableList(ps);
+    }
+
+    private int[] route(float[] logits, int t) {
+        int[] r = new int[t];
+        if (routeOverride != null) {
+            if (routeOverride.length != t) {
+                throw new ShapeException(name + ": route override has " + routeOverride.length + " rows but the input has "
+                        + t);
+            }
+            System.arraycopy(routeOverride, 0, r, 0, t);
+        } else if (forcedExpert >= 0) {
+            java.util.Arrays.fill(r, forcedExpert);
+        } else {
+            for (int i = 0; i < t; i++) r[i] = logits[i * EXPERTS + SHIFT] > logits[i * EXPERTS + MULT] ? SHIFT : MULT;
+        }
+        return r;
+    }
+
+    /** Token indices per expert in ascending order (a stable grouping). */
+    private static int[][] group(int[] route) {
+        int nShift = 0;
+        for (int r : route) nShift += r;
+        int[][] idx = {new int[route.length - nShift], new int[nShift]};
+        int a = 0;
+        int b = 0;
+        for (int i = 0; i < route.length; i++) {
+            if (route[i] == SHIFT) idx[SHIFT][b++] = i;
+            else idx[MULT][a++] = i;
+        }
+        return idx;
+    }
+
+    private void clearCache() {
+        cached = false;
+        inputShape = null;
+        probs = null;
+        groups = null;
+        expertOut = null;
+        balanceGrad = null;
+    }
+}
