@@ -37,7 +37,10 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, String> meta = loaded.metadata();
         System.out.printf("shiftaddvit demo: %s (%s, %,d parameters), %d threads%n", path, m.config().name(),
                 m.parameterCount(), Parallel.threads());
-        if (meta.containsKey("train.command")) {
+        if (meta.containsKey("train.init_command")) {
+            System.out.printf("trained with:  %s%n", meta.get("train.init_command"));
+            System.out.printf("then tuned with: %s%n", meta.get("train.command"));
+        } else if (meta.containsKey("train.command")) {
             System.out.printf("trained with: %s%n", meta.get("train.command"));
         }
         System.out.println();
