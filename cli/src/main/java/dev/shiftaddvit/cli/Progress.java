@@ -18,12 +18,14 @@ final class Progress implements AutoCloseable {
     private final PrintStream err = System.err;
     private final long started = System.nanoTime();
     private long lastLine = System.nanoTime();
+    private final long initial;
     private long current;
     private String extra = "";
 
     Progress(String task, long max, long initial) {
         this.task = task;
         this.max = max;
+        this.initial = initial;
         this.current = initial;
         boolean interactive = System.console() != null && !"true".equals(System.getenv("CI"));
         this.bar = interactive ? new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
@@ -40,7 +42,10 @@ final class Progress implements AutoCloseable {
         } else if (System.nanoTime() - lastLine > 30_000_000_000L || current == max) {
             lastLine = System.nanoTime();
             double secs = (lastLine - started) / 1e9;
-            err.printf("%s %d/%d %s (%.0f s)%n", task, current, max, extra, secs);
+            long done = current - initial;
+            double eta = done > 0 ? (max - current) * secs / done : Double.NaN;
+            err.printf("%s %d/%d %s (%.0f s, ETA %s)%n", task, current, max, extra, secs,
+                    Double.isNaN(eta) ? "?" : String.format("%.0f s", eta));
         }
     }
 

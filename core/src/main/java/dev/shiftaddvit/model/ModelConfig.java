@@ -20,6 +20,13 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config {
 
     Model build(long seed);
 
+    /**
+     * A lower bound on the parameter count (the weight matrices and embeddings alone), computed
+     * without allocating, so a file whose metadata describes a model far larger than its tensors
+     * can be rejected before building it.
+     */
+    long minParameters();
+
     /** The config as a flat string map for safetensors metadata ("arch" names the family). */
     Map<String, String> toMetadata();
 

@@ -51,6 +51,19 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
     }
 
     @Override
+    public long minParameters() {
+        long total = 0;
+        long prev = inChans;
+        for (int s = 0; s < stages(); s++) {
+            long d = embedDims[s];
+            long k = s == 0 ? stemKernel : 3;
+            total += prev * k * k * d + (long) depths[s] * (4 * d * d + 2 * d * d * mlpRatios[s]);
+            prev = d;
+        }
+        return total + (long) numClasses * prev;
+    }
+
+    @Override
     public Model build(long seed) {
         return new PvtV2(this, rng(seed));
     }

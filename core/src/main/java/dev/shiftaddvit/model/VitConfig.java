@@ -37,6 +37,13 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
     }
 
     @Override
+    public long minParameters() {
+        long d = embedDim;
+        long blocks = (long) depth * (4 * d * d + 2 * d * mlpHidden());
+        return blocks + (long) tokens() * d + (long) inChans * patchSize * patchSize * d + (long) numClasses * d;
+    }
+
+    @Override
     public Model build(long seed) {
         return new VisionTransformer(this, rng(seed));
     }

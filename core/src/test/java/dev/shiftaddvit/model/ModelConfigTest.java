@@ -1,0 +1,63 @@
+package dev.shiftaddvit.model;
+
+import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.io.Safetensors;
+import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelConfigTest {
+    @Test
+    void everyNamedConfigRoundTripsThroughMetadata() {
+        for (String name : Configs.names()) {
+            ModelConfig c = Configs.byName(name);
+            assertEquals(c.toMetadata(), ModelConfig.fromMetadata(c.toMetadata(), "test").toMetadata(), name);
+        }
+    }
+
+    @Test
+    void minParametersIsALowerBoundCloseToTheBuiltModel() {
+        for (String name : new String[]{"vit_fmnist", "pvt_v2_fmnist", "deit_tiny", "pvt_v2_b0"}) {
+            ModelConfig c = Configs.byName(name);
+            long actual = c.build(0).parameterCount();
+            assertTrue(c.minParameters() <= actual && c.minParameters() > actual * 0.8,
+                    name + ": min " + c.minParameters() + " vs actual " + actual);
+        }
+    }
+
+    @Test
+    void metadataDescribingAHugeModelIsRejectedBeforeAllocating(@TempDir Path dir) throws Exception {
+        Map<String, String> meta = new LinkedHashMap<>(Configs.byName("deit_tiny").toMetadata());
+        meta.put("embed_dim", "65536");
+        meta.put("num_heads", "64");
+        meta.put("depth", "200");
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("head.weight", Tensor.zeros(4, 4));
+        Path file = dir.resolve("hostile.safetensors");
+        Safetensors.write(file, tensors, meta);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().contains("hostile.safetensors") && e.getMessage().contains("holds only 16 values"),
+                e.getMessage());
+    }
+
+    @Test
+    void unknownArchitectureInMetadataIsReportedWithTheFileName(@TempDir Path dir) throws Exception {
+        Map<String, String> meta = new LinkedHashMap<>(Configs.byName("vit_fmnist").toMetadata());
+        meta.put("arch", "resnet");
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("head.weight", Tensor.zeros(2, 2));
+        Path file = dir.resolve("odd.safetensors");
+        Safetensors.write(file, tensors, meta);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().contains("odd.safetensors") && e.getMessage().contains("resnet"), e.getMessage());
+    }
+}
