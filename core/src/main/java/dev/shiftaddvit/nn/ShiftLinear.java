@@ -3,7 +3,6 @@ package dev.shiftaddvit.nn;
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatShift;
-import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -177,19 +176,10 @@ public final class ShiftLinear implements Layer {
             throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
         }
         long t0 = System.nanoTime();
-        int rows = rows(x.shape());
+        int rows = FixedPointLinear.rows(x.shape());
         float[] w = effectiveWeight();
-        Tensor xq = Tensor.zeros(x.shape());
-        FixedPoint.quantize(x.data(), 0, xq.data(), 0, x.size());
-        int[] shape = x.shape();
-        shape[shape.length - 1] = out;
-        Tensor y = Tensor.zeros(shape);
-        Gemm.nt(rows, out, in, xq.data(), 0, in, w, 0, in, y.data(), 0, out, false);
-        if (bias != null) {
-            float[] bq = new float[out];
-            FixedPoint.quantize(bias.value().data(), 0, bq, 0, out);
-            Ops.addBiasRows(y.data(), bq, rows, out);
-        }
+        Tensor xq = FixedPointLinear.quantize(x);
+        Tensor y = FixedPointLinear.forward(xq, w, bias, in, out);
         weight = w;
         inputQ = training ? xq : null;
         inputShape = x.shape();
@@ -204,7 +194,7 @@ public final class ShiftLinear implements Layer {
         if (inputQ == null) throw new IllegalStateException(name + ": backward without a training forward");
         long t0 = System.nanoTime();
         Tensor xq = inputQ;
-        int rows = rows(inputShape);
+        int rows = FixedPointLinear.rows(inputShape);
         if (dy.size() != rows * out) {
             throw new ShapeException(name + ": gradient " + dy + " does not match output rows " + rows + " x " + out);
         }
@@ -217,20 +207,12 @@ public final class ShiftLinear implements Layer {
             ds[i] += gw[i];
             dp[i] += gw[i] * w[i] * LN2;
         }
-        if (bias != null) Ops.sumRows(dy.data(), bias.grad().data(), rows, out);
-        Tensor dx = Tensor.zeros(inputShape);
-        Gemm.nn(rows, in, out, dy.data(), 0, out, w, 0, in, dx.data(), 0, in, false);
+        Tensor dx = FixedPointLinear.backwardInput(dy, w, bias, inputShape, in, out);
         inputQ = null;
         if (Profiler.active()) {
             Profiler.record(name, "ShiftLinear/bwd", dx.toString(), 2L * rows * in * out, t0);
         }
         return dx;
-    }
-
-    private static int rows(int[] shape) {
-        int r = 1;
-        for (int i = 0; i < shape.length - 1; i++) r *= shape[i];
-        return r;
     }
 
     @Override
