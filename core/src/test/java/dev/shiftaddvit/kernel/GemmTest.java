@@ -208,4 +208,27 @@ class GemmTest {
             Gemm.schedule = saved;
         }
     }
+    @Test
+    void concurrentCallersFromPlainThreadsEachGetCorrectResults() throws Exception {
+        // Two application threads calling at once: one takes the GEMM thread team, the other must
+        // fall back to the shared pool; both results must be right.
+        Form[] forms = Form.values();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread[] threads = new Thread[3];
+        for (int t = 0; t < threads.length; t++) {
+            int id = t;
+            threads[t] = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 12; i++) {
+                        check(forms[(id + i) % 3], 97 + 31 * id, 65 + 16 * i, 120 + i, i % 3, i % 5, i % 2 == 0, 1000L * id + i);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) t.join();
+        if (failure.get() != null) throw new AssertionError("a concurrent GEMM call failed", failure.get());
+    }
 }
