@@ -1,7 +1,6 @@
 package dev.shiftaddvit.kernel;
 
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinTask;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * through a scratch tile. Loops are blocked over n (NC), k (KC) and m (MC) so that a B sliver
  * stays in L1 and the A block in L2.
  *
- * <p>Parallel schedules (run by the caller plus persistent helper threads, see {@code parallelFor};
- * through {@link Parallel} when that team is busy): <b>column split</b> for nt/nn with enough
+ * <p>Parallel schedules (through {@link Parallel}: the caller plus its persistent helpers):
+ * <b>column split</b> for nt/nn with enough
  * n-tiles, each chunk packing only its own B columns (one fork-join, no duplicated work);
  * otherwise <b>shared packing</b>: B (and A for tn) are packed once over the full k, in
  * parallel, into the caller's buffers, then m- or n-tiles are split over the pool. Packing
@@ -128,7 +127,7 @@ public final class Gemm {
         int nTiles = (n + NR - 1) / NR;
         int threads = Parallel.threads();
         boolean parallel = threads > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1
-                && !ForkJoinTask.inForkJoinPool();
+                && !Parallel.inParallelWork();
         long packedB = (long) nTiles * NR * k;
         long packedA = (long) mTiles * MR * k + VL;
         boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
@@ -147,7 +146,7 @@ public final class Gemm {
             boolean splitM = !columns && mTiles >= nTiles;
             int tiles = splitM ? mTiles : nTiles;
             int minChunk = minChunk(fmas, tiles);
-            parallelFor(tiles, minChunk, (from, to) -> {
+            Parallel.forRange(tiles, minChunk, (from, to) -> {
                 if (splitM) {
                     blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc,
                             from * MR, Math.min(m, to * MR), 0, n);
@@ -163,7 +162,7 @@ public final class Gemm {
         float[] bp = buf.sharedB((int) packedB);
         float[] ap = ta ? buf.sharedA((int) packedA) : null;
         int packTasks = nTiles + (ta ? mTiles : 0);
-        parallelFor(packTasks, Math.max(1, packTasks / (2 * threads)), (from, to) -> {
+        Parallel.forRange(packTasks, Math.max(1, packTasks / (2 * threads)), (from, to) -> {
             int bTo = Math.min(to, nTiles);
             if (from < bTo) {
                 if (tb) packBT(b, bOff, ldb, 0, k, from * NR, Math.min(n, bTo * NR) - from * NR, bp, from * NR * k);
@@ -178,7 +177,7 @@ public final class Gemm {
         });
         boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
         int tiles = splitM ? mTiles : nTiles;
-        parallelFor(tiles, minChunk(fmas, tiles), (from, to) -> {
+        Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
             if (splitM) {
                 prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n);
             } else {
@@ -190,121 +189,6 @@ public final class Gemm {
     private static int minChunk(long fmas, int tiles) {
         long perTile = Math.max(1, fmas / tiles);
         return (int) Math.max(1, Math.min(tiles, (CHUNK_MIN_FMAS + perTile - 1) / perTile));
-    }
-
-    // ---------------------------------------------------------------- team of workers
-    // A GEMM call from the top level is split between the calling thread and threads-1 persistent
-    // helpers that spin briefly after each job before parking (BLIS-style): the caller does its
-    // share instead of blocking in the pool, so exactly `threads` threads run, and back-to-back
-    // calls do not pay a park/unpark hand-off. Chunks are claimed dynamically. A call that finds
-    // the team busy (another thread's GEMM) goes through the shared pool as before.
-
-    /** Chunks per thread of the team schedule. */
-    static final int TEAM_CHUNKS_PER_THREAD = Integer.getInteger("shiftaddvit.gemm.cpt", 4);
-    /** Spin iterations of an idle helper before it parks (a few tens of microseconds). */
-    static final int TEAM_SPIN = Integer.getInteger("shiftaddvit.gemm.spin", 20_000);
-    static volatile boolean useTeam = Boolean.parseBoolean(System.getProperty("shiftaddvit.gemm.team", "true"));
-
-    private static final class Job {
-        final Parallel.RangeBody body;
-        final int n;
-        final int chunks;
-        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        final java.util.concurrent.atomic.AtomicInteger remaining;
-        volatile Throwable error;
-
-        Job(Parallel.RangeBody body, int n, int chunks) {
-            this.body = body;
-            this.n = n;
-            this.chunks = chunks;
-            this.remaining = new java.util.concurrent.atomic.AtomicInteger(chunks);
-        }
-
-        void work() {
-            int ch;
-            while ((ch = next.getAndIncrement()) < chunks) {
-                try {
-                    body.run((int) ((long) n * ch / chunks), (int) ((long) n * (ch + 1) / chunks));
-                } catch (Throwable t) {
-                    error = t;
-                } finally {
-                    remaining.decrementAndGet();
-                }
-            }
-        }
-    }
-
-    private static final class Team {
-        final Thread[] helpers;
-        volatile Job current;
-        volatile boolean stopped;
-
-        Team(int size) {
-            helpers = new Thread[size];
-            for (int i = 0; i < size; i++) {
-                Thread t = new Thread(this::loop, "shiftaddvit-gemm-" + i);
-                t.setDaemon(true);
-                helpers[i] = t;
-                t.start();
-            }
-        }
-
-        private void loop() {
-            Job last = null;
-            int spins = 0;
-            while (!stopped) {
-                Job j = current;
-                if (j != last) {
-                    last = j;
-                    if (j != null) j.work();
-                    spins = 0;
-                } else if (spins < TEAM_SPIN) {
-                    spins++;
-                    Thread.onSpinWait();
-                } else {
-                    java.util.concurrent.locks.LockSupport.park(this);
-                }
-            }
-        }
-
-        void stop() {
-            stopped = true;
-            for (Thread t : helpers) java.util.concurrent.locks.LockSupport.unpark(t);
-        }
-    }
-
-    private static final java.util.concurrent.locks.ReentrantLock TEAM_LOCK = new java.util.concurrent.locks.ReentrantLock();
-    private static Team team;
-
-    /** As {@link Parallel#forRange}, run by the calling thread and the team's helpers. */
-    private static void parallelFor(int n, int minChunk, Parallel.RangeBody body) {
-        int threads = Parallel.threads();
-        int chunks = Math.min(Math.max(1, n / Math.max(1, minChunk)), threads * TEAM_CHUNKS_PER_THREAD);
-        if (chunks <= 1 || threads == 1 || ForkJoinTask.inForkJoinPool()) {
-            body.run(0, n);
-            return;
-        }
-        if (!useTeam || !TEAM_LOCK.tryLock()) {
-            Parallel.forRange(n, minChunk, body);
-            return;
-        }
-        Job job = new Job(body, n, chunks);
-        try {
-            if (team == null || team.helpers.length != threads - 1) {
-                if (team != null) team.stop();
-                team = new Team(threads - 1);
-            }
-            team.current = job;
-            for (Thread t : team.helpers) java.util.concurrent.locks.LockSupport.unpark(t);
-            job.work();
-            while (job.remaining.get() > 0) Thread.onSpinWait();
-        } finally {
-            TEAM_LOCK.unlock();
-        }
-        Throwable t = job.error;
-        if (t instanceof RuntimeException e) throw e;
-        if (t instanceof Error e) throw e;
-        if (t != null) throw new RuntimeException(t);
     }
 
     /** Computes C[i0:i1, j0:j1] on the calling thread, packing its own blocks. */
