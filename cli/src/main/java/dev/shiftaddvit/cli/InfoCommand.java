@@ -80,7 +80,7 @@ final class InfoCommand implements Callable<Integer> {
             for (Parameter p : m.parameters()) {
                 if (p.name().startsWith(e.name() + ".")) params += p.value().size();
             }
-            out.add(new LayerInfo(e.name(), e.kind(), e.shape().replace("Tensor", ""), e.macs(), params));
+            out.add(new LayerInfo(e.name(), e.kind(), e.shape(), e.macs(), params));
         }
         return out;
     }

@@ -6,7 +6,11 @@ import dev.shiftaddvit.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** An image classifier: forward takes normalised NHWC images [B, H, W, C] and returns logits [B, classes]. */
+/**
+ * An image classifier: forward takes normalised NHWC images [B, H, W, C] and returns logits
+ * [B, classes]; backward(dLogits) accumulates every parameter gradient and returns null, since no
+ * caller needs the gradient of the images.
+ */
 public interface Model extends Layer {
     ModelConfig config();
 

@@ -59,7 +59,7 @@ public final class Conv2d implements Layer {
         input = training ? x : null;
         cols = training ? c : null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "Conv2d", y.toString(),
+            Profiler.record(weight.name().replace(".weight", ""), "Conv2d", y,
                     (long) b * ho * wo * outC * inC * kernel * kernel, t0);
         }
         return y;
@@ -78,7 +78,7 @@ public final class Conv2d implements Layer {
         cols = null;
         if (Profiler.active()) {
             long macs = (long) dy.size() * inC * kernel * kernel;
-            Profiler.record(weight.name().replace(".weight", ""), "Conv2d/bwd", x.toString(), inputGrad ? 2 * macs : macs, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "Conv2d/bwd", x, inputGrad ? 2 * macs : macs, t0);
         }
         return dx;
     }

@@ -43,7 +43,7 @@ public final class DwConv implements Layer {
                 y.data());
         input = training ? x : null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "DwConv", y.toString(), (long) y.size() * kh * kw, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "DwConv", y, (long) y.size() * kh * kw, t0);
         }
         return y;
     }
@@ -56,7 +56,7 @@ public final class DwConv implements Layer {
                 dx.data(), weight.grad().data(), bias.grad().data());
         input = null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "DwConv/bwd", dx.toString(), 2L * dx.size() * kh * kw, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "DwConv/bwd", dx, 2L * dx.size() * kh * kw, t0);
         }
         return dx;
     }

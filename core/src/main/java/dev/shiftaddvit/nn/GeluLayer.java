@@ -15,7 +15,7 @@ public final class GeluLayer implements Layer {
         Tensor y = Tensor.zeros(x.shape());
         Gelu.forward(x.data(), y.data(), x.size());
         input = training ? x : null;
-        if (Profiler.active()) Profiler.record("gelu", "GELU", y.toString(), 0, t0);
+        if (Profiler.active()) Profiler.record("gelu", "GELU", y, 0, t0);
         return y;
     }
 
@@ -25,7 +25,7 @@ public final class GeluLayer implements Layer {
         Tensor dx = Tensor.zeros(dy.shape());
         Gelu.backward(input.data(), dy.data(), dx.data(), dy.size());
         input = null;
-        if (Profiler.active()) Profiler.record("gelu", "GELU/bwd", dx.toString(), 0, t0);
+        if (Profiler.active()) Profiler.record("gelu", "GELU/bwd", dx, 0, t0);
         return dx;
     }
 

@@ -34,7 +34,7 @@ public final class LayerNorm implements Layer {
         input = training ? x : null;
         mean = m;
         rstd = r;
-        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm", y.toString(), 0, t0);
+        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm", y, 0, t0);
         return y;
     }
 
@@ -46,7 +46,7 @@ public final class LayerNorm implements Layer {
         LayerNormKernel.backward(dy.data(), input.data(), weight.value().data(), mean, rstd, dx.data(),
                 weight.grad().data(), bias.grad().data(), rows, dim);
         input = null;
-        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm/bwd", dx.toString(), 0, t0);
+        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm/bwd", dx, 0, t0);
         return dx;
     }
 

@@ -54,7 +54,7 @@ public final class Linear implements Layer {
         if (bias != null) Ops.addBiasRows(y.data(), bias.value().data(), rows, out);
         input = training ? x : null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "Linear", y.toString(), (long) rows * in * out, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "Linear", y, (long) rows * in * out, t0);
         }
         return y;
     }
@@ -70,7 +70,7 @@ public final class Linear implements Layer {
         Gemm.nn(rows, in, out, dy.data(), 0, out, weight.value().data(), 0, in, dx.data(), 0, in, false);
         input = null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "Linear/bwd", dx.toString(), 2L * rows * in * out, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "Linear/bwd", dx, 2L * rows * in * out, t0);
         }
         return dx;
     }

@@ -1,6 +1,9 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.tensor.Tensor;
+
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -29,6 +32,10 @@ public final class Profiler {
         List<Entry> out = sink == null ? List.of() : new ArrayList<>(sink);
         sink = null;
         return out;
+    }
+
+    static void record(String name, String kind, Tensor output, long macs, long startNanos) {
+        if (sink != null) record(name, kind, Arrays.toString(output.shape()), macs, startNanos);
     }
 
     static void record(String name, String kind, String shape, long macs, long startNanos) {

@@ -184,7 +184,7 @@ public final class ShiftLinear implements Layer {
         inputQ = training ? xq : null;
         inputShape = x.shape();
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinear", y.toString(), (long) rows * in * out, t0);
+            Profiler.record(name, "ShiftLinear", y, (long) rows * in * out, t0);
         }
         return y;
     }
@@ -210,7 +210,7 @@ public final class ShiftLinear implements Layer {
         Tensor dx = FixedPointLinear.backwardInput(dy, w, bias, inputShape, in, out);
         inputQ = null;
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinear/bwd", dx.toString(), 2L * rows * in * out, t0);
+            Profiler.record(name, "ShiftLinear/bwd", dx, 2L * rows * in * out, t0);
         }
         return dx;
     }

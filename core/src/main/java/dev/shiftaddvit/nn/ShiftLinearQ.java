@@ -119,7 +119,7 @@ public final class ShiftLinearQ implements Layer {
         inputQ = training ? xq : null;
         inputShape = x.shape();
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinearQ", y.toString(), (long) rows * in * out, t0);
+            Profiler.record(name, "ShiftLinearQ", y, (long) rows * in * out, t0);
         }
         return y;
     }
@@ -136,7 +136,7 @@ public final class ShiftLinearQ implements Layer {
         Tensor dx = FixedPointLinear.backwardInput(dy, quantized, bias, inputShape, in, out);
         inputQ = null;
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinearQ/bwd", dx.toString(), 2L * rows * in * out, t0);
+            Profiler.record(name, "ShiftLinearQ/bwd", dx, 2L * rows * in * out, t0);
         }
         return dx;
     }
