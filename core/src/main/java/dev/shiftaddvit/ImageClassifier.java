@@ -2,6 +2,8 @@ package dev.shiftaddvit;
 
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.ImageInput;
+import dev.shiftaddvit.data.ImageNetLabels;
+import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -43,10 +45,15 @@ public final class ImageClassifier {
         return index < labels.length ? labels[index] : "class " + index;
     }
 
-    /** Classifies an image file (PNG/JPEG), resized to the model's input; invert for dark-on-light photos. */
+    /**
+     * Classifies an image file (PNG/JPEG): RGB models see the DeiT evaluation transform
+     * ({@link Preprocess#forModel}), grayscale models the whole image resized to their input;
+     * invert (grayscale only) for dark-on-light photos.
+     */
     public List<Prediction> predict(Path image, int topK, boolean invert) {
         ModelConfig c = model.config();
-        if (c.inChans() != 1) throw new UnsupportedOperationException("image files are read as grayscale; model "
+        if (c.inChans() == 3) return predict(Preprocess.forModel(c).read(image).toUnit(), topK);
+        if (c.inChans() != 1) throw new UnsupportedOperationException("image files are read as gray or RGB; model "
                 + c.name() + " expects " + c.inChans() + " channels");
         return predict(ImageInput.readGray(image, c.imgSize(), invert), topK);
     }
@@ -93,6 +100,7 @@ public final class ImageClassifier {
         if (c.numClasses() == FashionMnist.CLASS_NAMES.length && c.inChans() == 1) {
             return Arrays.copyOf(FashionMnist.CLASS_NAMES, c.numClasses());
         }
+        if (c.numClasses() == ImageNetLabels.CLASSES) return ImageNetLabels.names().toArray(String[]::new);
         String[] l = new String[c.numClasses()];
         for (int i = 0; i < l.length; i++) l[i] = "class " + i;
         return l;

@@ -13,7 +13,8 @@ final class CommandLineCapture {
         args = List.of(a);
     }
 
-    static List<String> args() {
-        return args.size() > 0 && args.getFirst().equals("train") ? args.subList(1, args.size()) : args;
+    /** "shiftaddvit" followed by the arguments, as typed. */
+    static String commandLine() {
+        return args.isEmpty() ? "shiftaddvit" : "shiftaddvit " + String.join(" ", args);
     }
 }

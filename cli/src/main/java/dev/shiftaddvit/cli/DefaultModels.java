@@ -20,6 +20,10 @@ final class DefaultModels {
         return home().resolve("models/fmnist-dense.safetensors");
     }
 
+    static Path shiftAdd() {
+        return home().resolve("models/fmnist-shiftadd.safetensors");
+    }
+
     /** The Fashion-MNIST directory given by --data, else the installed one, if any. */
     static Optional<Path> dataDir(Path flag) {
         if (flag != null) {

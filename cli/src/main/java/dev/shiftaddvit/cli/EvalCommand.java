@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
-import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.ImageFolder;
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.train.BatchSource;
@@ -17,7 +18,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Top-1 accuracy and throughput on the Fashion-MNIST test set (or the bundled sample).")
+        description = {"Top-1 accuracy and throughput on the Fashion-MNIST test set (or the bundled sample), or on a "
+                + "class-per-folder image set (--images DIR: DIR/<class>/*.jpg|png, labels = sorted folder names).",
+                "Image files go through the DeiT evaluation transform (--crop-pct, --interpolation)."})
 final class EvalCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -27,6 +30,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--sample", description = "Use the bundled 1,000-image sample even when the full test set is installed.")
     boolean sample;
+
+    @Option(names = "--images", paramLabel = "DIR",
+            description = "Evaluate on DIR/<class>/*.jpg|png instead of Fashion-MNIST.")
+    Path imagesDir;
+
+    @Mixin
+    ImageOptions imageOptions;
 
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;
 
@@ -39,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         Path path = model != null ? model : DefaultModels.dense();
         Model m = Checkpoints.load(path).model();
-        Dataset data = DefaultModels.testSet(common.data, sample);
+        LabeledImages data = imagesDir != null ? imageFolder(m) : DefaultModels.testSet(common.data, sample);
         Evaluation e = evaluate(m, data, batchSize, !json);
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -61,7 +71,21 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Evaluation evaluate(Model m, Dataset data, int batchSize, boolean showProgress) {
+    private ImageFolder imageFolder(Model m) {
+        ImageFolder f = ImageFolder.open(imagesDir, imageOptions.preprocess(m.config()));
+        int classes = m.config().numClasses();
+        if (f.classes().size() > classes) {
+            throw new IllegalArgumentException(imagesDir + " has " + f.classes().size() + " class folders; model "
+                    + m.config().name() + " has " + classes + " classes");
+        }
+        if (f.classes().size() < classes) {
+            System.err.printf("note: %d class folders for a %d-class model; folder i is scored as class i%n",
+                    f.classes().size(), classes);
+        }
+        return f;
+    }
+
+    static Evaluation evaluate(Model m, LabeledImages data, int batchSize, boolean showProgress) {
         BatchSource src = new BatchSource(data, m.config().mean(), m.config().std());
         if (!showProgress) return Evaluator.evaluate(m, src, batchSize, null);
         try (Progress p = new Progress("eval " + m.config().name(), data.n(), 0)) {

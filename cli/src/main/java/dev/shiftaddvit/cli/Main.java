@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
 @Command(name = "shiftaddvit", mixinStandardHelpOptions = true, version = "shiftaddvit 0.1.0",
         description = "Pure-Java vision transformers: train, evaluate, predict and benchmark on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
-                InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                InfoCommand.class, BenchCommand.class, ReparamCommand.class, FinetuneCommand.class, PipelineCommand.class,
+                ReportCommand.class, CostCommand.class, DeployCommand.class, ExportCommand.class, ImportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

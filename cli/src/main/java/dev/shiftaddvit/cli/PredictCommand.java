@@ -5,7 +5,9 @@ import dev.shiftaddvit.Prediction;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.ImageInput;
+import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +21,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Top-k classes with probabilities for PNG/JPEG files or entries of the Fashion-MNIST test set.")
+        description = {"Top-k classes with probabilities for PNG/JPEG files or entries of the Fashion-MNIST test set.",
+                "RGB models read files through the DeiT evaluation transform (--crop-pct, --interpolation); "
+                        + "1000-class models print ImageNet class names."})
 final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -27,13 +31,16 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model file (default: the embedded models/fmnist-dense.safetensors).")
     Path model;
 
-    @Option(names = "--top-k", defaultValue = "3") int topK;
+    @Option(names = "--top-k", defaultValue = "5") int topK;
+
+    @Mixin
+    ImageOptions imageOptions;
 
     @Option(names = "--index", split = ",",
             description = "Test-set entries to classify (the bundled sample when the data set is not installed).")
     List<Integer> indices = new ArrayList<>();
 
-    @Option(names = "--invert", description = "Invert image files (dark object on a light background).")
+    @Option(names = "--invert", description = "Invert image files (dark object on a light background; grayscale models).")
     boolean invert;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -50,13 +57,14 @@ final class PredictCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give image files or --index N[,N...]");
         }
         ImageClassifier clf = ImageClassifier.load(model != null ? model : DefaultModels.dense());
-        int size = clf.model().config().imgSize();
+        ModelConfig c = clf.model().config();
+        Preprocess pre = c.inChans() == 3 ? imageOptions.preprocess(c) : null;
         List<String> names = new ArrayList<>();
         List<float[]> pixels = new ArrayList<>();
         List<String> truth = new ArrayList<>();
         for (Path p : images) {
             names.add(p.toString());
-            pixels.add(ImageInput.readGray(p, size, invert));
+            pixels.add(pre != null ? pre.read(p).toUnit() : ImageInput.readGray(p, c.imgSize(), invert));
             truth.add(null);
         }
         if (!indices.isEmpty()) {
@@ -89,7 +97,7 @@ final class PredictCommand implements Callable<Integer> {
                 rows.add(r);
             } else {
                 System.out.println(names.get(i) + (truth.get(i) == null ? "" : " (label: " + truth.get(i) + ")"));
-                for (Prediction p : out.get(i)) System.out.printf("  %-12s %6.2f%%%n", p.label(), 100 * p.probability());
+                for (Prediction p : out.get(i)) System.out.printf("  %-20s %6.2f%%%n", p.label(), 100 * p.probability());
             }
         }
         if (json) System.out.println(Json.write(Map.of("predictions", rows)));

@@ -4,18 +4,10 @@ import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
-import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.model.PvtV2Config;
-import dev.shiftaddvit.train.Checkpoints;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,42 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MainTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream oldOut;
-    private PrintStream oldErr;
-
-    @BeforeEach
-    void capture() {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-    }
-
-    private String stdout() {
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private String stderr() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
-
-    private static Path tinyModel(Path dir) throws Exception {
-        Model m = new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
-        Path p = dir.resolve("tiny.safetensors");
-        Checkpoints.save(p, m, null, Map.of("train.command", "test"));
-        return p;
-    }
-
+class MainTest extends ConsoleCapture {
     @Test
     void evalJsonReportsTop1ImagesAndThroughputOnTheSample(@TempDir Path dir) throws Exception {
         int code = Main.run("eval", "--model", tinyModel(dir).toString(), "--sample", "--json");

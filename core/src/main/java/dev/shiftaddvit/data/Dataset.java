@@ -7,7 +7,7 @@ import java.util.Objects;
  * row-major; {@code labels} holds n unsigned bytes. The arrays are shared, not copied.
  * {@link #equals} compares the content (sizes, pixels, labels), not the source.
  */
-public record Dataset(byte[] pixels, byte[] labels, int n, int h, int w, String source) {
+public record Dataset(byte[] pixels, byte[] labels, int n, int h, int w, String source) implements LabeledImages {
     public Dataset {
         Objects.requireNonNull(pixels, "pixels");
         Objects.requireNonNull(labels, "labels");
@@ -28,6 +28,17 @@ public record Dataset(byte[] pixels, byte[] labels, int n, int h, int w, String 
         return h * w;
     }
 
+    @Override
+    public int channels() {
+        return 1;
+    }
+
+    @Override
+    public void copyPixels(int i, byte[] dst, int off) {
+        Objects.checkIndex(i, n);
+        System.arraycopy(pixels, i * h * w, dst, off, h * w);
+    }
+
     /** A pixel as a float in [0, 1]. */
     public float pixel(int i, int y, int x) {
         Objects.checkIndex(i, n);
@@ -37,6 +48,7 @@ public record Dataset(byte[] pixels, byte[] labels, int n, int h, int w, String 
     }
 
     /** The label of image i, in [0, 255]. */
+    @Override
     public int label(int i) {
         return labels[Objects.checkIndex(i, n)] & 0xff;
     }

@@ -25,7 +25,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns an image file (PNG or JPEG; GIF and BMP also work) into a square grayscale float image in
- * [0, 1], the input of a Fashion-MNIST model.
+ * [0, 1], the input of a Fashion-MNIST model, or into full-resolution 8-bit RGB for
+ * {@link Preprocess} ({@link #readRgb}).
  *
  * <p>Steps: the declared width and height are read with an {@link ImageReader} <em>before</em> any
  * pixel is decoded and rejected above {@value #MAX_SIDE} per side or {@value #MAX_PIXELS} pixels;
@@ -119,6 +120,23 @@ public final class ImageInput {
      * {@code targetSize} are decoded subsampled (pass 0 to decode at full resolution).
      */
     public static Gray decode(byte[] bytes, String source, int targetSize) {
+        return toGray(decodeImage(bytes, source, targetSize));
+    }
+
+    /**
+     * Reads an image file as 8-bit RGB at full resolution (no subsampling, so that resizing matches
+     * PIL), with the same checks as {@link #readGray}.
+     */
+    public static RgbImage readRgb(Path file) {
+        return decodeRgb(readBytes(file), file.toString());
+    }
+
+    /** Decodes image bytes to 8-bit RGB; {@code source} names them in messages. */
+    public static RgbImage decodeRgb(byte[] bytes, String source) {
+        return toRgb(decodeImage(bytes, source, 0));
+    }
+
+    private static BufferedImage decodeImage(byte[] bytes, String source, int targetSize) {
         if (bytes.length == 0) throw new InvalidInputException(source, "empty file, not an image");
         ImageReader reader = null;
         try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -176,7 +194,7 @@ public final class ImageInput {
             }
             if (img == null) throw new InvalidInputException(source, "the " + format + " decoder returned no image");
             if (format.equals("PNG")) checkPngChunks(bytes, source);
-            return toGray(img);
+            return img;
         } catch (IOException e) {
             throw new InvalidInputException(source, "cannot read: " + e, e);
         } finally {
@@ -207,6 +225,49 @@ public final class ImageInput {
             }
             if (iend) return;
         }
+    }
+
+    /**
+     * 8-bit RGB as PIL's {@code convert("RGB")} gives it (what torchvision's ImageFolder loads):
+     * gray samples are replicated without colour-space conversion, alpha is dropped (not
+     * composited), palettes are expanded; samples wider than 8 bits keep their top 8 bits.
+     */
+    public static RgbImage toRgb(BufferedImage img) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        byte[] out = new byte[w * h * 3];
+        ColorModel cm = img.getColorModel();
+        Raster raster = img.getRaster();
+        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+                && cm.getNumComponents() <= 2 && raster.getNumBands() == cm.getNumComponents()) {
+            // getRGB would convert linear gray to sRGB and brighten it; PIL copies the samples.
+            int bits = cm.getComponentSize(0);
+            int max = (1 << Math.min(bits, 8)) - 1;
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(raster.getMinX(), raster.getMinY() + y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    byte v = (byte) (bits >= 8 ? row[x] >> (bits - 8) : row[x] * 255 / max);
+                    int o = (y * w + x) * 3;
+                    out[o] = v;
+                    out[o + 1] = v;
+                    out[o + 2] = v;
+                }
+            }
+        } else {
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                img.getRGB(0, y, w, 1, row, 0, w);
+                for (int x = 0; x < w; x++) {
+                    int p = row[x];
+                    int o = (y * w + x) * 3;
+                    out[o] = (byte) (p >> 16);
+                    out[o + 1] = (byte) (p >> 8);
+                    out[o + 2] = (byte) p;
+                }
+            }
+        }
+        return new RgbImage(out, w, h);
     }
 
     /** Luminance in [0, 1] of every pixel, row-major; transparency is composited over white. */

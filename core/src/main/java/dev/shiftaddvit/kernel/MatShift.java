@@ -8,26 +8,47 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * MatShift, the deployment kernel of a shift layer (DeepShift-PS / ShiftAddViT Shift expert):
  * <pre>
- *   out[i, j] = bias[j] + Σ_k sign[j, k] · (x[i, k] &gt;&gt; −shift[j, k])
+ *   out[i, j] = bias[j] + Σ_k sign[j, k] · ((x[i, k] + r[j, k]) &gt;&gt; s[j, k]),
+ *   s = −shift[j, k],  r = 2^(s−1) for s &gt; 0, r = 0 for s = 0
  * </pre>
  * over int32 Q16.16 activations x [M, K] (see {@link FixedPoint}), ternary signs and exponents
  * shift ≤ 0 given per weight in PyTorch's [out, in] = [N, K] layout, int32 bias (raw Q16.16), int32
- * output [M, N] (or its float value ·2^-16). The right shift is arithmetic, so each term is
- * floor(x·2^shift): the result is at most one unit (2^-16) per nonzero weight away from the float
- * simulation Q(x)·Wᵀ + Q(b). Exponents below −31 act as −31 (x &gt;&gt; 31 is already floor(x·2^shift)
- * for every smaller shift), so no Java shift-count masking can bite; positive exponents are rejected.
+ * output [M, N] (or its float value ·2^-16).
+ *
+ * <p><b>Rounding.</b> Each term is x·2^shift rounded to the nearest unit 2^-16, ties toward +∞:
+ * (x + 2^(s−1)) &gt;&gt; s = floor(x·2^shift + 1/2) with an arithmetic shift, for either sign of x; the
+ * weight's sign is applied after rounding, so a negative weight contributes −round(x·2^shift): a tie
+ * (x's low s bits exactly 10…0, one value in 2^s) moves the term by sign·1/2 unit, which cancels on average
+ * between positive and negative weights (it is ~2^-(s+1) units per term, large only for s = 1, 2). s = 0
+ * is exact. Every term is therefore within
+ * half a unit (2^-17) of the exact product, and an output is within (nonzero weights of its column)·2^-17
+ * of the float simulation Q(x)·Wᵀ + Q(b) (before that simulation's own float rounding). The per-term
+ * errors are centred (uniform on [−2^-17, 2^-17]), so a sum of K terms typically errs by √(K/12)·2^-16.
+ * Flooring (x &gt;&gt; s, the rule before) erred by up to a whole unit per term, one-sided per weight sign
+ * (a same-sign column drifts by ~K/2 units, ~√(K/3) units RMS for mixed signs).
+ * Exponents below −31 contribute exactly 0 (|x·2^shift| ≤ 1/2 for every int32 x; −1/2 rounds up to 0)
+ * and are packed as zero weights, so no Java shift-count masking can bite; positive exponents are rejected.
+ *
+ * <p><b>Overflow of the rounding add.</b> x + 2^(s−1) is formed in int32 and wraps (as the accumulation
+ * does) when x &gt; 2^31 − 1 − 2^(s−1). Activations from {@link FixedPoint#toFixed} are saturated to at
+ * most 2^31 − 2^16 (real 32767), so this cannot happen for them with shift ≥ −16, which covers every
+ * trained model (shift ∈ [−14, 0]); only raw int inputs within 2^(s−1) of Integer.MAX_VALUE with
+ * shift ≤ −17 hit it. {@link MatShiftReference} wraps identically, so the two stay bit-exact.
  *
  * <p>Accumulation is int32 with two's-complement wrap-around, as upstream's int32 TVM/DeepShift
  * kernels; it cannot overflow while |out| stays below 2^15 in real units (Q16.16's own range).
  *
  * <p><b>Packed layout</b> ({@link #pack}): the N columns are cut into slivers of NR = 2 vectors
- * (16 columns with AVX2, 32 with AVX-512); a sliver stores, for every k, NR shift counts, NR XOR masks
+ * (16 columns with AVX2, 32 with AVX-512); a sliver stores, for every k, NR shift counts s, NR XOR masks
  * (−1 where sign = −1) and NR AND masks (0 where sign = 0), p-major, so the micro-kernel streams one
- * contiguous array. Per row and k it broadcasts x[i, k] and does, per vector,
- * {@code acc += ((x >> s) & z) ^ m}: with m = −1 that is −(x &gt;&gt; s) − 1, so the number of
- * negative signs per column is added once, up front, to the bias ({@code init}). Slivers without a
- * zero sign skip the AND. No multiply anywhere. Register tile: 4 rows × 2 vectors; blocks of MB rows
- * stay cache resident while every sliver passes over them; row blocks are split over {@link Parallel}.
+ * contiguous array. Per k it derives the rounding constants r = (1 &lt;&lt; s) &gt;&gt;&gt; 1 (0 for s = 0)
+ * from the shift counts once for all rows of the tile, then per row broadcasts x[i, k] and does, per
+ * vector, {@code acc += (((x + r) >> s) & z) ^ m}: with m = −1 that is −((x + r) &gt;&gt; s) − 1, so the
+ * number of negative signs per column is added once, up front, to the bias ({@code init}). Slivers
+ * without a zero sign skip the AND. No multiply anywhere. Deriving r measured as fast as streaming it
+ * as a fourth packed word and keeps the packed size; the rounding add costs ~25 % over flooring
+ * (x &gt;&gt; s). Register tile: 4 rows × 2 vectors; blocks of MB rows stay cache resident while every
+ * sliver passes over them; row blocks are split over {@link Parallel}.
  * Padded columns of the last sliver carry zero codes and are never stored.
  *
  * <p>JIT note (measured): vectors must not cross a call boundary in the hot path. Passing the
@@ -42,11 +63,15 @@ public final class MatShift {
     static final int VL = I.length();
     /** Columns per packed sliver (two vectors). */
     static final int NR = 2 * VL;
+    /** Packed words per weight: shift count, XOR mask, AND mask. */
+    static final int WORDS = 3;
+    /** Lanes of 1, shifted left by the shift counts to derive the rounding constants. */
+    private static final IntVector ONE = IntVector.broadcast(I, 1);
     /** Rows of the register tile. */
     static final int MR = 4;
     /** Rows per block whose activations stay cache resident while all slivers pass over them. */
     static final int MB = 64;
-    /** Largest right shift applied; smaller exponents saturate here (exact floor semantics). */
+    /** Largest right shift applied; smaller exponents (shift &lt; −31) contribute exactly 0. */
     public static final int MAX_RIGHT_SHIFT = 31;
     /** Below this many shift-adds a call runs on the calling thread. */
     static final long PARALLEL_MIN_OPS = 1L << 18;
@@ -116,7 +141,7 @@ public final class MatShift {
             throw new IllegalArgumentException("MatShift.pack: bias has " + biasFixed.length + " entries, expected " + n);
         }
         int slivers = (n + NR - 1) / NR;
-        long words = (long) slivers * k * 3 * NR;
+        long words = (long) slivers * k * WORDS * NR;
         if (words > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("MatShift.pack: [" + n + ", " + k + "] too large to pack");
         }
@@ -126,7 +151,7 @@ public final class MatShift {
         for (int j = 0; j < n; j++) {
             int sl = j / NR;
             int lane = j % NR;
-            int base = sl * k * 3 * NR + lane;
+            int base = sl * k * WORDS * NR + lane;
             int neg = 0;
             for (int p = 0; p < k; p++) {
                 int idx = j * k + p;
@@ -140,8 +165,9 @@ public final class MatShift {
                     throw new IllegalArgumentException("MatShift.pack: shift at [" + j + ", " + p + "] is " + e
                             + ", expected <= 0 (a right shift)");
                 }
-                int o = base + p * 3 * NR;
-                data[o] = rightShift(e);
+                int o = base + p * WORDS * NR;
+                if (-e > MAX_RIGHT_SHIFT) s = 0; // round(x·2^e) = 0 for every int32 x: a zero weight
+                data[o] = s == 0 ? 0 : -e;
                 data[o + NR] = s < 0 ? -1 : 0;
                 data[o + 2 * NR] = s != 0 ? -1 : 0;
                 if (s < 0) neg++;
@@ -150,11 +176,6 @@ public final class MatShift {
             init[j] = neg + (biasFixed == null ? 0 : biasFixed[j]);
         }
         return new Packed(n, k, data, init, zeros, biasFixed == null ? null : biasFixed.clone());
-    }
-
-    /** Right-shift count for exponent e ≤ 0, saturated at 31. */
-    static int rightShift(int e) {
-        return Math.min(-e, MAX_RIGHT_SHIFT);
     }
 
     /** out[i, j] (int32, raw Q16.16) for rows i in [0, m); x is int32 Q16.16 [m, K] with leading dim ldx. */
@@ -221,7 +242,7 @@ public final class MatShift {
         int[] d = w.data;
         int[] scratch = BUFFERS.get().tile;
         for (int sl = 0; sl < w.slivers; sl++) {
-            int base = sl * k * 3 * NR;
+            int base = sl * k * WORDS * NR;
             int col0 = sl * NR;
             int cols = Math.min(NR, w.n - col0);
             boolean z = w.zeros[sl];
@@ -247,23 +268,25 @@ public final class MatShift {
         IntVector i1 = IntVector.fromArray(I, init, col0 + VL);
         IntVector a00 = i0, a01 = i1, a10 = i0, a11 = i1, a20 = i0, a21 = i1, a30 = i0, a31 = i1;
         int x0 = xa, x1 = xa + ldx, x2 = xa + 2 * ldx, x3 = xa + 3 * ldx;
-        for (int p = 0, q = base; p < k; p++, q += 3 * NR) {
+        for (int p = 0, q = base; p < k; p++, q += WORDS * NR) {
             IntVector s0 = IntVector.fromArray(I, d, q);
             IntVector s1 = IntVector.fromArray(I, d, q + VL);
+            IntVector r0 = ONE.lanewise(VectorOperators.LSHL, s0).lanewise(VectorOperators.LSHR, 1);
+            IntVector r1 = ONE.lanewise(VectorOperators.LSHL, s1).lanewise(VectorOperators.LSHR, 1);
             IntVector m0 = IntVector.fromArray(I, d, q + NR);
             IntVector m1 = IntVector.fromArray(I, d, q + NR + VL);
             IntVector v = IntVector.broadcast(I, x[x0 + p]);
-            a00 = a00.add(v.lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
-            a01 = a01.add(v.lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
+            a00 = a00.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
+            a01 = a01.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x1 + p]);
-            a10 = a10.add(v.lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
-            a11 = a11.add(v.lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
+            a10 = a10.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
+            a11 = a11.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x2 + p]);
-            a20 = a20.add(v.lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
-            a21 = a21.add(v.lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
+            a20 = a20.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
+            a21 = a21.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x3 + p]);
-            a30 = a30.add(v.lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
-            a31 = a31.add(v.lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
+            a30 = a30.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).lanewise(VectorOperators.XOR, m0));
+            a31 = a31.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).lanewise(VectorOperators.XOR, m1));
         }
         // Accumulators go through the scratch tile: passing them to a call would make C2 box them.
         a00.intoArray(scratch, 0);
@@ -283,25 +306,27 @@ public final class MatShift {
         IntVector i1 = IntVector.fromArray(I, init, col0 + VL);
         IntVector a00 = i0, a01 = i1, a10 = i0, a11 = i1, a20 = i0, a21 = i1, a30 = i0, a31 = i1;
         int x0 = xa, x1 = xa + ldx, x2 = xa + 2 * ldx, x3 = xa + 3 * ldx;
-        for (int p = 0, q = base; p < k; p++, q += 3 * NR) {
+        for (int p = 0, q = base; p < k; p++, q += WORDS * NR) {
             IntVector s0 = IntVector.fromArray(I, d, q);
             IntVector s1 = IntVector.fromArray(I, d, q + VL);
+            IntVector r0 = ONE.lanewise(VectorOperators.LSHL, s0).lanewise(VectorOperators.LSHR, 1);
+            IntVector r1 = ONE.lanewise(VectorOperators.LSHL, s1).lanewise(VectorOperators.LSHR, 1);
             IntVector m0 = IntVector.fromArray(I, d, q + NR);
             IntVector m1 = IntVector.fromArray(I, d, q + NR + VL);
             IntVector z0 = IntVector.fromArray(I, d, q + 2 * NR);
             IntVector z1 = IntVector.fromArray(I, d, q + 2 * NR + VL);
             IntVector v = IntVector.broadcast(I, x[x0 + p]);
-            a00 = a00.add(v.lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
-            a01 = a01.add(v.lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
+            a00 = a00.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
+            a01 = a01.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x1 + p]);
-            a10 = a10.add(v.lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
-            a11 = a11.add(v.lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
+            a10 = a10.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
+            a11 = a11.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x2 + p]);
-            a20 = a20.add(v.lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
-            a21 = a21.add(v.lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
+            a20 = a20.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
+            a21 = a21.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
             v = IntVector.broadcast(I, x[x3 + p]);
-            a30 = a30.add(v.lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
-            a31 = a31.add(v.lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
+            a30 = a30.add(v.add(r0).lanewise(VectorOperators.ASHR, s0).and(z0).lanewise(VectorOperators.XOR, m0));
+            a31 = a31.add(v.add(r1).lanewise(VectorOperators.ASHR, s1).and(z1).lanewise(VectorOperators.XOR, m1));
         }
         // Accumulators go through the scratch tile: passing them to a call would make C2 box them.
         a00.intoArray(scratch, 0);
@@ -319,10 +344,14 @@ public final class MatShift {
                               int[] outI, float[] outF, int o, int cols, int[] scratch) {
         IntVector a0 = IntVector.fromArray(I, init, col0);
         IntVector a1 = IntVector.fromArray(I, init, col0 + VL);
-        for (int p = 0, q = base; p < k; p++, q += 3 * NR) {
+        for (int p = 0, q = base; p < k; p++, q += WORDS * NR) {
             IntVector v = IntVector.broadcast(I, x[xa + p]);
-            IntVector t0 = v.lanewise(VectorOperators.ASHR, IntVector.fromArray(I, d, q));
-            IntVector t1 = v.lanewise(VectorOperators.ASHR, IntVector.fromArray(I, d, q + VL));
+            IntVector s0 = IntVector.fromArray(I, d, q);
+            IntVector s1 = IntVector.fromArray(I, d, q + VL);
+            IntVector r0 = ONE.lanewise(VectorOperators.LSHL, s0).lanewise(VectorOperators.LSHR, 1);
+            IntVector t0 = v.add(r0).lanewise(VectorOperators.ASHR, s0);
+            IntVector r1 = ONE.lanewise(VectorOperators.LSHL, s1).lanewise(VectorOperators.LSHR, 1);
+            IntVector t1 = v.add(r1).lanewise(VectorOperators.ASHR, s1);
             if (zeros) {
                 t0 = t0.and(IntVector.fromArray(I, d, q + 2 * NR));
                 t1 = t1.and(IntVector.fromArray(I, d, q + 2 * NR + VL));

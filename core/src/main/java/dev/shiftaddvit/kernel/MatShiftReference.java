@@ -9,7 +9,11 @@ public final class MatShiftReference {
     private MatShiftReference() {
     }
 
-    /** out[i, j] = bias[j] + Σ_k sign[j, k]·(x[i, k] &gt;&gt; min(−shift[j, k], 31)), raw Q16.16 int32. */
+    /**
+     * out[i, j] = bias[j] + Σ_k sign[j, k]·round(x[i, k]·2^shift[j, k]), raw Q16.16 int32, each term rounded
+     * to nearest with ties toward +∞ as (x + 2^(s−1)) &gt;&gt; s for s = −shift ∈ [1, 31] (int32 add, wraps
+     * like {@link MatShift}), x itself for s = 0 and 0 for s &gt; 31.
+     */
     public static void matShift(int m, int n, int k, int[] x, int xOff, int ldx, byte[] sign, byte[] shift,
                                 int[] biasFixed, int[] out, int outOff, int ldo) {
         for (int i = 0; i < m; i++) {
@@ -19,7 +23,7 @@ public final class MatShiftReference {
                     int s = sign[j * k + p];
                     int e = shift[j * k + p];
                     if (e > 0) throw new IllegalArgumentException("shift at [" + j + ", " + p + "] is " + e + " > 0");
-                    int t = x[xOff + i * ldx + p] >> Math.min(-e, MatShift.MAX_RIGHT_SHIFT);
+                    int t = roundShift(x[xOff + i * ldx + p], -e);
                     if (s > 0) {
                         acc += t;
                     } else if (s < 0) {
@@ -29,6 +33,13 @@ public final class MatShiftReference {
                 out[outOff + i * ldo + j] = acc;
             }
         }
+    }
+
+    /** x·2^-s rounded to nearest, ties toward +∞, for a right shift s ≥ 0 (0 beyond 31). */
+    static int roundShift(int x, int s) {
+        if (s == 0) return x;
+        if (s > MatShift.MAX_RIGHT_SHIFT) return 0;
+        return (x + (1 << (s - 1))) >> s;
     }
 
     /** Float value of {@link #matShift}: out·2^-16. */

@@ -1,9 +1,13 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.nn.AddAttention;
+import dev.shiftaddvit.nn.Block;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +17,28 @@ import java.util.Map;
  */
 public interface Model extends Layer {
     ModelConfig config();
+
+    /** The transformer blocks in forward order. */
+    List<Block> blocks();
+
+    /**
+     * For each block, the group that "which stages convert" selects: its stage in PVT, the block itself
+     * in ViT (which has one stage).
+     */
+    int[] attentionGroups();
+
+    /** What has been reparameterised ({@link ShiftAddSpec#DENSE} for a dense model). */
+    ShiftAddSpec shiftAdd();
+
+    /** Records what {@link Reparam} changed, so checkpoints rebuild the same structure. */
+    void setShiftAdd(ShiftAddSpec spec);
+
+    /** Non-trainable state saved with the parameters: the KSH hash of every add-attention. */
+    default Map<String, Tensor> buffers() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Block b : blocks()) if (b.attn() instanceof AddAttention a) m.putAll(a.buffers());
+        return m;
+    }
 
     /** Parameters by their checkpoint names, in registration order. */
     default Map<String, Parameter> namedParameters() {

@@ -21,6 +21,7 @@ public final class PvtV2 implements Model {
     private final List<Stage> stages = new ArrayList<>();
     private final Linear head;
     private int batch;
+    private ShiftAddSpec shiftAdd = ShiftAddSpec.DENSE;
 
     /** One resolution level: patch embedding conv + norm, blocks, final norm. */
     record Stage(Conv2d embed, LayerNorm embedNorm, List<Block> blocks, LayerNorm norm, int grid, int dim) {
@@ -58,10 +59,29 @@ public final class PvtV2 implements Model {
         return config;
     }
 
+    @Override
     public List<Block> blocks() {
         List<Block> all = new ArrayList<>();
         for (Stage s : stages) all.addAll(s.blocks());
         return all;
+    }
+
+    @Override
+    public int[] attentionGroups() {
+        int[] g = new int[blocks().size()];
+        int i = 0;
+        for (int s = 0; s < stages.size(); s++) for (int j = 0; j < stages.get(s).blocks().size(); j++) g[i++] = s;
+        return g;
+    }
+
+    @Override
+    public ShiftAddSpec shiftAdd() {
+        return shiftAdd;
+    }
+
+    @Override
+    public void setShiftAdd(ShiftAddSpec spec) {
+        shiftAdd = java.util.Objects.requireNonNull(spec);
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class VisionTransformer implements Model {
     private final LayerNorm norm;
     private final Linear head;
     private int batch;
+    private ShiftAddSpec shiftAdd = ShiftAddSpec.DENSE;
 
     VisionTransformer(VitConfig c, SplittableRandom rng) {
         this.config = c;
@@ -52,8 +53,24 @@ public final class VisionTransformer implements Model {
         return config;
     }
 
+    @Override
     public List<Block> blocks() {
-        return blocks;
+        return java.util.Collections.unmodifiableList(blocks);
+    }
+
+    @Override
+    public int[] attentionGroups() {
+        return java.util.stream.IntStream.range(0, blocks.size()).toArray();
+    }
+
+    @Override
+    public ShiftAddSpec shiftAdd() {
+        return shiftAdd;
+    }
+
+    @Override
+    public void setShiftAdd(ShiftAddSpec spec) {
+        shiftAdd = java.util.Objects.requireNonNull(spec);
     }
 
     @Override

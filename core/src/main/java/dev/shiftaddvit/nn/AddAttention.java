@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.DwConvKernel;
 import dev.shiftaddvit.kernel.Gemm;
@@ -87,9 +88,10 @@ public final class AddAttention implements Layer {
     private final int headDim;
     private final int bits;
     private final Options options;
-    private final Linear qk;
-    private final Linear v;
-    private final Linear proj;
+    // Dense Linears until replaceProjections turns them into MoE layers.
+    private Layer qk;
+    private Layer v;
+    private Layer proj;
     private final Parameter dwWeight;
     private final KshHash hash;
     private final SplittableRandom hashRng;
@@ -156,8 +158,8 @@ public final class AddAttention implements Layer {
         float[] b = qkv.bias() == null ? null : qkv.bias().value().data();
         int cc = dim * dim;
         a.initQk(w, 0, w, cc, b, 0, b, dim, qkInit);
-        System.arraycopy(w, 2 * cc, a.v.weight().value().data(), 0, cc);
-        if (b != null) System.arraycopy(b, 2 * dim, a.v.bias().value().data(), 0, dim);
+        System.arraycopy(w, 2 * cc, a.denseV().weight().value().data(), 0, cc);
+        if (b != null) System.arraycopy(b, 2 * dim, a.denseV().bias().value().data(), 0, dim);
         a.copyProj(dense.proj());
         return a;
     }
@@ -183,10 +185,10 @@ public final class AddAttention implements Layer {
         float[] qb = q.bias() == null ? null : q.bias().value().data();
         float[] kvb = kv.bias() == null ? null : kv.bias().value().data();
         a.initQk(qw, 0, kvw, 0, qb, 0, kvb, 0, qkInit);
-        System.arraycopy(kvw, dim * dim, a.v.weight().value().data(), 0, dim * dim);
-        if (a.v.bias() != null) {
-            if (kvb == null) a.v.bias().value().fill(0f);
-            else System.arraycopy(kvb, dim, a.v.bias().value().data(), 0, dim);
+        System.arraycopy(kvw, dim * dim, a.denseV().weight().value().data(), 0, dim * dim);
+        if (a.denseV().bias() != null) {
+            if (kvb == null) a.denseV().bias().value().fill(0f);
+            else System.arraycopy(kvb, dim, a.denseV().bias().value().data(), 0, dim);
         }
         a.copyProj(dense.proj());
         return a;
@@ -205,8 +207,13 @@ public final class AddAttention implements Layer {
         return n.substring(0, n.length() - suffix.length());
     }
 
+    private Linear denseV() {
+        return Linear.require(v);
+    }
+
     private void initQk(float[] qw, int qwOff, float[] kw, int kwOff, float[] qb, int qbOff, float[] kb, int kbOff,
                         QkInit init) {
+        Linear qk = Linear.require(this.qk);
         float[] w = qk.weight().value().data();
         int cc = dim * dim;
         for (int i = 0; i < cc; i++) w[i] = init == QkInit.MEAN ? 0.5f * (qw[qwOff + i] + kw[kwOff + i]) : qw[qwOff + i];
@@ -221,6 +228,7 @@ public final class AddAttention implements Layer {
     }
 
     private void copyProj(Linear src) {
+        Linear proj = Linear.require(this.proj);
         System.arraycopy(src.weight().value().data(), 0, proj.weight().value().data(), 0, dim * dim);
         System.arraycopy(src.bias().value().data(), 0, proj.bias().value().data(), 0, dim);
     }
@@ -244,16 +252,27 @@ public final class AddAttention implements Layer {
         return options;
     }
 
-    public Linear qk() {
+    /** The shared query/key projection: a dense Linear, or its MoE after {@link #replaceProjections}. */
+    public Layer qk() {
         return qk;
     }
 
-    public Linear v() {
+    public Layer v() {
         return v;
     }
 
-    public Linear proj() {
+    public Layer proj() {
         return proj;
+    }
+
+    /** Replaces qk, v and proj by convert(linear) (the MoE stage); all three must still be dense Linears. */
+    public void replaceProjections(java.util.function.Function<Linear, Layer> convert) {
+        Linear q = Linear.require(qk);
+        Linear vv = Linear.require(v);
+        Linear p = Linear.require(proj);
+        qk = convert.apply(q);
+        v = convert.apply(vv);
+        proj = convert.apply(p);
     }
 
     public Parameter dwconvWeight() {
@@ -372,7 +391,7 @@ public final class AddAttention implements Layer {
         if (Profiler.active()) {
             long ksh = hash == null ? 0 : (long) rows * heads * options.anchors() * (d + bits);
             Profiler.record(name, "AddAttention", "[" + b + ", " + heads + ", " + n + ", " + d + "]",
-                    ksh + (long) rows * dim * (options.taps() + 4), t0);
+                    ksh + (long) rows * dim * (options.taps() + 4), ops(rows, codes), t0);
         }
         return proj.forward(Tensor.of(out, b, n, dim), training);
     }
@@ -476,6 +495,21 @@ public final class AddAttention implements Layer {
         p.add(dwWeight);
         p.addAll(proj.parameters());
         return p;
+    }
+
+    /** Operations of forward's own work (qk, v and proj record themselves); conventions in {@link OpCount}. */
+    private OpCount ops(int rows, BitCodes codes) {
+        long blocks = (long) rows * heads;
+        long values = (long) rows * dim;
+        OpCount encode = hash == null ? OpCount.signEncode(values)
+                : OpCount.kshEncode(blocks, headDim, options.anchors(), bits);
+        return OpCount.normalise(blocks, headDim) // qk/‖qk‖
+                .plus(encode)
+                .plus(OpCount.matAdd(codes, headDim)) // Bᵀ·V and B·T
+                .plus(OpCount.elementwise(values, 2, 1)) // ½V + P/π
+                .plus(OpCount.normalise(blocks, headDim)) // U/‖U‖
+                .plus(OpCount.dense(values, options.taps(), 1, false)) // depthwise taps (padding counted)
+                .plus(OpCount.elementwise(values, 0, 1)); // Û + DW(V)
     }
 
     private void clearCache() {

@@ -9,7 +9,7 @@ import java.util.List;
 /** Pre-norm transformer block: x + attn(norm1(x)), then + mlp(norm2(·)). */
 public final class Block implements Layer {
     private final LayerNorm norm1;
-    private final Layer attn;
+    private Layer attn;
     private final LayerNorm norm2;
     private final Layer mlp;
 
@@ -22,6 +22,11 @@ public final class Block implements Layer {
 
     public Layer attn() {
         return attn;
+    }
+
+    /** Swaps the attention (reparameterisation); the new layer must map [B, N, C] to [B, N, C] as the old one. */
+    public void replaceAttn(Layer attention) {
+        this.attn = java.util.Objects.requireNonNull(attention);
     }
 
     public Layer mlp() {

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Conv2dKernel;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
@@ -60,7 +61,8 @@ public final class Conv2d implements Layer {
         cols = training ? c : null;
         if (Profiler.active()) {
             Profiler.record(weight.name().replace(".weight", ""), "Conv2d", y,
-                    (long) b * ho * wo * outC * inC * kernel * kernel, t0);
+                    (long) b * ho * wo * outC * inC * kernel * kernel,
+                    OpCount.dense((long) b * ho * wo, (long) inC * kernel * kernel, outC, true), t0);
         }
         return y;
     }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.DwConvKernel;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
@@ -43,7 +44,9 @@ public final class DwConv implements Layer {
                 y.data());
         input = training ? x : null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "DwConv", y, (long) y.size() * kh * kw, t0);
+            // Padding taps are counted, as in the MACs (one dot product of kh·kw taps per output).
+            Profiler.record(weight.name().replace(".weight", ""), "DwConv", y, (long) y.size() * kh * kw,
+                    OpCount.dense(y.size(), (long) kh * kw, 1, true), t0);
         }
         return y;
     }

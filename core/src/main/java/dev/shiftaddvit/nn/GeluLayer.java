@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Gelu;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -15,7 +16,7 @@ public final class GeluLayer implements Layer {
         Tensor y = Tensor.zeros(x.shape());
         Gelu.forward(x.data(), y.data(), x.size());
         input = training ? x : null;
-        if (Profiler.active()) Profiler.record("gelu", "GELU", y, 0, t0);
+        if (Profiler.active()) Profiler.record("gelu", "GELU", y, 0, OpCount.gelu(y.size()), t0);
         return y;
     }
 

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.LayerNormKernel;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -34,7 +35,9 @@ public final class LayerNorm implements Layer {
         input = training ? x : null;
         mean = m;
         rstd = r;
-        if (Profiler.active()) Profiler.record(weight.name().replace(".weight", ""), "LayerNorm", y, 0, t0);
+        if (Profiler.active()) {
+            Profiler.record(weight.name().replace(".weight", ""), "LayerNorm", y, 0, OpCount.layerNorm(rows, dim), t0);
+        }
         return y;
     }
 

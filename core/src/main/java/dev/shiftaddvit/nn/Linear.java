@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.tensor.ShapeException;
@@ -22,6 +23,18 @@ public final class Linear implements Layer {
         this.weight = new Parameter(name + ".weight", Tensor.zeros(out, in), true);
         Init.truncNormal(weight.value().data(), 0.02f, rng);
         this.bias = bias ? new Parameter(name + ".bias", Tensor.zeros(out), false) : null;
+    }
+
+    /** Checks that a slot still holds a dense Linear (a layer can be reparameterised only once). */
+    static Linear require(Layer layer) {
+        if (layer instanceof Linear l) return l;
+        throw new IllegalStateException("expected a dense Linear but found " + layer.getClass().getSimpleName());
+    }
+
+    /** The layer name: the weight's name without ".weight". */
+    public String name() {
+        String n = weight.name();
+        return n.substring(0, n.length() - ".weight".length());
     }
 
     public int in() {
@@ -54,7 +67,8 @@ public final class Linear implements Layer {
         if (bias != null) Ops.addBiasRows(y.data(), bias.value().data(), rows, out);
         input = training ? x : null;
         if (Profiler.active()) {
-            Profiler.record(weight.name().replace(".weight", ""), "Linear", y, (long) rows * in * out, t0);
+            Profiler.record(weight.name().replace(".weight", ""), "Linear", y, (long) rows * in * out,
+                    OpCount.dense(rows, in, out, bias != null), t0);
         }
         return y;
     }

@@ -8,10 +8,10 @@ import java.util.SplittableRandom;
 
 /** fc1 → (depthwise 3×3 conv on the token grid, PVTv2) → GELU → fc2. */
 public final class Mlp implements Layer {
-    private final Linear fc1;
+    private Layer fc1;
     private final DwConv dwconv;
     private final GeluLayer act = new GeluLayer();
-    private final Linear fc2;
+    private Layer fc2;
 
     /** gridH/gridW > 0 adds PVTv2's depthwise convolution over an gridH×gridW token grid. */
     public Mlp(String name, int dim, int hidden, int gridH, int gridW, SplittableRandom rng) {
@@ -20,12 +20,19 @@ public final class Mlp implements Layer {
         this.fc2 = new Linear(name + ".fc2", hidden, dim, true, rng);
     }
 
-    public Linear fc1() {
+    /** A Linear, or what {@link #replaceLinears} made of it. */
+    public Layer fc1() {
         return fc1;
     }
 
-    public Linear fc2() {
+    public Layer fc2() {
         return fc2;
+    }
+
+    /** Replaces fc1 and fc2 by convert(fc) (reparameterisation: MoE layers); both must still be dense Linears. */
+    public void replaceLinears(java.util.function.Function<Linear, Layer> convert) {
+        fc1 = convert.apply(Linear.require(fc1));
+        fc2 = convert.apply(Linear.require(fc2));
     }
 
     @Override

@@ -106,6 +106,8 @@ public final class MoeLinear implements Layer {
     private LoadGradient loadGradient = LoadGradient.NONE;
     private int forcedExpert = -1;
     private int[] routeOverride;
+    /** The integer Shift expert that {@link #deploy()} put in run[SHIFT], else null. */
+    private ShiftLinearDeployed deployed;
 
     private final int[] lastTokens = new int[EXPERTS];
     private final long[] totalTokens = new long[EXPERTS];
@@ -304,7 +306,7 @@ public final class MoeLinear implements Layer {
         totalTokens[SHIFT] = 0;
     }
 
-    /** Imp_e = Σ_t p_{t,e} of the last forward, a copy. */
+    /** Imp_e = Σ_t p_{t,e} of the last forward that computed probabilities (training, or PROBABILITY gates), a copy. */
     public double[] lastImportance() {
         return lastImportance.clone();
     }
@@ -315,6 +317,26 @@ public final class MoeLinear implements Layer {
      */
     public double balanceLoss() {
         return balanceLoss;
+    }
+
+    /**
+     * Freezes the Shift expert's current codes into {@link ShiftLinearDeployed} (integer MatShift) and runs
+     * that instead; the router and the Mult expert stay float. The layer is inference-only from then on
+     * (backward throws). Idempotent.
+     */
+    public void deploy() {
+        if (deployed != null) return;
+        deployed = ShiftLinearDeployed.of(name + ".experts." + SHIFT, shift);
+        run[SHIFT] = deployed;
+    }
+
+    public boolean isDeployed() {
+        return deployed != null;
+    }
+
+    /** The deployed Shift expert, or null before {@link #deploy()}. */
+    public ShiftLinearDeployed deployedShift() {
+        return deployed;
     }
 
     /** Replaces what forward/backward call for expert e (tests: counting or recording wrappers). */
@@ -330,18 +352,35 @@ public final class MoeLinear implements Layer {
         int[] shape = x.shape();
         int t = x.size() / in;
         float[] logits = gate.forward(x.reshape(t, in), training).data();
-        float[] p = new float[t * EXPERTS];
-        Softmax.forwardRows(logits, 0, p, 0, t, EXPERTS);
         int[] route = route(logits, t);
         int[][] idx = group(route);
+        for (int e = 0; e < EXPERTS; e++) {
+            lastTokens[e] = idx[e].length;
+            totalTokens[e] += idx[e].length;
+        }
+        lastRoutes = route;
+        // The router and the experts record their own operations; this entry adds the token split.
+        if (Profiler.active()) {
+            Profiler.recordRouting(name, "[" + t + ", " + out + "]", lastTokens[MULT], lastTokens[SHIFT]);
+        }
+        int[] outShape = shape.clone();
+        outShape[shape.length - 1] = out;
+        if (!training && mode == GateMode.STRAIGHT_THROUGH) {
+            // Inference needs neither probabilities nor the balance terms; one expert taking every token
+            // runs on the input as it is, without gathering and scattering rows.
+            clearCache();
+            for (int e = 0; e < EXPERTS; e++) {
+                if (idx[e].length == t) return run[e].forward(x.reshape(t, in), false).reshape(outShape);
+            }
+        }
+        float[] p = new float[t * EXPERTS];
+        Softmax.forwardRows(logits, 0, p, 0, t, EXPERTS);
         float[] xd = x.data();
         float[] y = new float[Math.multiplyExact(t, out)];
         float[][] ye = new float[EXPERTS][];
         for (int e = 0; e < EXPERTS; e++) {
             int[] ix = idx[e];
             int n = ix.length;
-            lastTokens[e] = n;
-            totalTokens[e] += n;
             if (n == 0) {
                 ye[e] = new float[0];
                 continue;
@@ -372,7 +411,6 @@ public final class MoeLinear implements Layer {
             imp[SHIFT] += p[i * EXPERTS + SHIFT];
         }
         System.arraycopy(imp, 0, lastImportance, 0, EXPERTS);
-        lastRoutes = route;
         if (training) {
             double[] load = {lastTokens[MULT], lastTokens[SHIFT]};
             balanceLoss = balanceCoef == 0f ? 0.0 : balanceCoef * LoadBalance.loss(alpha, imp, load);
@@ -394,12 +432,12 @@ public final class MoeLinear implements Layer {
         } else {
             clearCache();
         }
-        shape[shape.length - 1] = out;
-        return Tensor.of(y, shape);
+        return Tensor.of(y, outShape);
     }
 
     @Override
     public Tensor backward(Tensor dy) {
+        if (deployed != null) throw new IllegalStateException(name + ": deployed, inference-only (no backward)");
         if (!cached) throw new IllegalStateException(name + ": backward without a training forward");
         int t = rows;
         if (dy.size() != t * out) {

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -8,11 +9,22 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Opt-in per-layer record of forward and backward calls (kind "X/bwd"): name, kind, shape, multiply-accumulates and
- * time. Off by default (one volatile read per layer call); `info` and `bench --profile` turn it on.
+ * Opt-in per-layer record of forward and backward calls (kind "X/bwd"): name, kind, shape, multiply-accumulates,
+ * time, and for forwards the operations counted by {@link OpCount}'s conventions (backward entries carry
+ * {@link OpCount#ZERO}). A {@link MoeLinear} adds one entry of kind {@value #MOE} carrying its {@link Routing}
+ * (its router and experts record themselves, so that entry has no operations and no time). Off by default (one
+ * volatile read per layer call); `info`, `cost` and `bench --profile` turn it on.
  */
 public final class Profiler {
-    public record Entry(String name, String kind, String shape, long macs, long nanos) {
+    /** Kind of the routing entry of a {@link MoeLinear}. */
+    public static final String MOE = "MoE";
+
+    /** Tokens a MoE layer sent to its Mult and Shift experts in one forward. */
+    public record Routing(long multTokens, long shiftTokens) {
+    }
+
+    /** One layer call; routing is null except for {@value #MOE} entries. */
+    public record Entry(String name, String kind, String shape, long macs, long nanos, OpCount ops, Routing routing) {
     }
 
     private static volatile List<Entry> sink;
@@ -34,12 +46,29 @@ public final class Profiler {
         return out;
     }
 
+    /** A call without operation counts (backward passes). */
     static void record(String name, String kind, Tensor output, long macs, long startNanos) {
-        if (sink != null) record(name, kind, Arrays.toString(output.shape()), macs, startNanos);
+        record(name, kind, output, macs, OpCount.ZERO, startNanos);
     }
 
     static void record(String name, String kind, String shape, long macs, long startNanos) {
+        record(name, kind, shape, macs, OpCount.ZERO, startNanos);
+    }
+
+    static void record(String name, String kind, Tensor output, long macs, OpCount ops, long startNanos) {
+        if (sink != null) record(name, kind, Arrays.toString(output.shape()), macs, ops, startNanos);
+    }
+
+    static void record(String name, String kind, String shape, long macs, OpCount ops, long startNanos) {
+        add(new Entry(name, kind, shape, macs, System.nanoTime() - startNanos, ops, null));
+    }
+
+    static void recordRouting(String name, String shape, int multTokens, int shiftTokens) {
+        add(new Entry(name, MOE, shape, 0, 0, OpCount.ZERO, new Routing(multTokens, shiftTokens)));
+    }
+
+    private static void add(Entry e) {
         List<Entry> s = sink;
-        if (s != null) s.add(new Entry(name, kind, shape, macs, System.nanoTime() - startNanos));
+        if (s != null) s.add(e);
     }
 }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
@@ -45,7 +46,7 @@ final class ScaledDotProductAttention {
         probs = training ? p : null;
         if (Profiler.active()) {
             Profiler.record(name, "Attention", "[" + b + ", " + heads + ", " + n + ", " + m + "]",
-                    2L * b * heads * n * m * headDim, t0);
+                    2L * b * heads * n * m * headDim, OpCount.softmaxAttention((long) b * heads, n, m, headDim), t0);
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatShift;
@@ -184,7 +185,8 @@ public final class ShiftLinear implements Layer {
         inputQ = training ? xq : null;
         inputShape = x.shape();
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinear", y, (long) rows * in * out, t0);
+            Profiler.record(name, "ShiftLinear", y, (long) rows * in * out,
+                    OpCount.shift(rows, w, out, in, bias != null), t0);
         }
         return y;
     }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
@@ -119,7 +120,8 @@ public final class ShiftLinearQ implements Layer {
         inputQ = training ? xq : null;
         inputShape = x.shape();
         if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinearQ", y, (long) rows * in * out, t0);
+            Profiler.record(name, "ShiftLinearQ", y, (long) rows * in * out,
+                    OpCount.shift(rows, w, out, in, bias != null), t0);
         }
         return y;
     }

@@ -1,6 +1,6 @@
 package dev.shiftaddvit.train;
 
-import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.SplittableRandom;
@@ -8,19 +8,23 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Turns a uint8 dataset into normalised NHWC batches. For training, each epoch has its own seeded
- * permutation and each sample its own augmentation stream derived from (seed, epoch, index), so a
- * resumed run sees exactly the batches it would have seen. A producer thread prepares the next
- * batches while the current one trains.
+ * Turns uint8 images (Fashion-MNIST, or image files decoded on demand) into normalised NHWC
+ * batches. For training, each epoch has its own seeded permutation and each sample its own
+ * augmentation stream derived from (seed, epoch, index), so a resumed run sees exactly the batches
+ * it would have seen. A producer thread prepares the next batches while the current one trains.
  */
 public final class BatchSource {
-    private final Dataset data;
+    private final LabeledImages data;
     private final int channels;
     private final float[] mean;
     private final float[] std;
     private final float[] background;
 
-    public BatchSource(Dataset data, float[] mean, float[] std) {
+    public BatchSource(LabeledImages data, float[] mean, float[] std) {
+        if (data.channels() != mean.length || std.length != mean.length) {
+            throw new IllegalArgumentException(data.source() + " has " + data.channels() + " channels; the model's mean/std have "
+                    + mean.length + "/" + std.length);
+        }
         this.data = data;
         this.channels = mean.length;
         this.mean = mean;
@@ -92,16 +96,17 @@ public final class BatchSource {
         int c = channels;
         float[] images = new float[idx.length * px * c];
         float[] tmp = new float[px * c];
+        byte[] pixels = new byte[px * c];
         int[] labels = new int[idx.length];
-        byte[] pixels = data.pixels();
         for (int i = 0; i < idx.length; i++) {
             int s = idx[i];
-            labels[i] = data.labels()[s] & 0xff;
+            labels[i] = data.label(s);
+            data.copyPixels(s, pixels, 0);
             float[] dst = aug == null ? images : tmp;
             int dstOff = aug == null ? i * px * c : 0;
             for (int p = 0; p < px * c; p++) {
                 int ch = p % c;
-                dst[dstOff + p] = ((pixels[s * px * c + p] & 0xff) / 255f - mean[ch]) / std[ch];
+                dst[dstOff + p] = ((pixels[p] & 0xff) / 255f - mean[ch]) / std[ch];
             }
             if (aug != null) {
                 aug.apply(tmp, 0, images, i * px * c, h, w, c, background, new SplittableRandom(mix(seed, epoch, s)));

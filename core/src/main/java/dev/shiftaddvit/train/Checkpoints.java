@@ -4,8 +4,11 @@ import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.ConfigException;
+import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.Reparam;
+import dev.shiftaddvit.model.ShiftAddSpec;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -15,10 +18,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * Model checkpoints as safetensors: parameters under their timm names, optional extra tensors
- * (optimizer moments), and metadata holding the model config, the command and the training state.
+ * Model checkpoints as safetensors: parameters under their timm names, the KSH buffers of add-attention
+ * layers, optional extra tensors (optimizer moments), and metadata holding the model config, what was
+ * reparameterised ({@link ShiftAddSpec}), the command and the training state.
  */
 public final class Checkpoints {
     private Checkpoints() {
@@ -43,27 +48,41 @@ public final class Checkpoints {
             throws IOException {
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) tensors.put(p.name(), p.value());
+        tensors.putAll(model.buffers());
         if (extras != null) tensors.putAll(extras);
         Map<String, String> all = new LinkedHashMap<>(model.config().toMetadata());
+        all.putAll(model.shiftAdd().toMetadata());
         all.putAll(meta);
         Safetensors.write(path, tensors, all);
     }
 
+    /** Loads a checkpoint, or a deploy file ({@link Deploy}) deployed: its Shift experts run MatShift on its codes. */
     public static Loaded load(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {
-            return load(f, path.toString());
+            if (Deploy.isDeployFile(f.metadata())) return Deploy.load(f);
+            long stored = 0;
+            for (var e : f.entries()) stored += e.elementCount();
+            return load(path.toString(), f.metadata(), f.names(), f::tensor, stored);
         }
     }
 
-    private static Loaded load(SafetensorsFile f, String src) {
+    /** A model from tensors already in memory (e.g. a deploy file whose codes were unpacked), checked as a file is. */
+    public static Loaded load(String source, Map<String, String> metadata, Map<String, Tensor> tensors) {
+        long stored = 0;
+        for (Tensor t : tensors.values()) stored += t.size();
+        return load(source, metadata, tensors.keySet(), tensors::get, stored);
+    }
+
+    private static Loaded load(String src, Map<String, String> metadata, java.util.Set<String> names,
+                               Function<String, Tensor> read, long stored) {
         ModelConfig cfg;
+        ShiftAddSpec spec;
         try {
-            cfg = ModelConfig.fromMetadata(f.metadata(), src);
+            cfg = ModelConfig.fromMetadata(metadata, src);
+            spec = ShiftAddSpec.fromMetadata(metadata, src);
         } catch (ConfigException e) {
             throw new InvalidInputException(src, e.getMessage().replace(src + ": ", ""));
         }
-        long stored = 0;
-        for (var e : f.entries()) stored += e.elementCount();
         // Far more parameters than stored values means hostile or mismatched metadata: refuse before
         // allocating. Near misses fall through to the per-tensor report below, which names them all.
         if (cfg.minParameters() > 2 * stored + 1_000_000) {
@@ -71,21 +90,29 @@ public final class Checkpoints {
                     + cfg.minParameters() + " parameters but the file holds only " + stored + " values");
         }
         Model model = cfg.build(0);
+        try {
+            Reparam.apply(model, spec, src);
+        } catch (ConfigException e) {
+            throw new InvalidInputException(src, e.getMessage().replace(src + ": ", ""));
+        }
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();
-        Map<String, Parameter> named = model.namedParameters();
-        for (Parameter p : named.values()) {
-            if (!f.contains(p.name())) {
-                missing.add(p.name());
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) named.put(p.name(), p.value());
+        Map<String, Tensor> buffers = model.buffers();
+        named.putAll(buffers);
+        for (Map.Entry<String, Tensor> p : named.entrySet()) {
+            if (!names.contains(p.getKey())) {
+                missing.add(p.getKey());
                 continue;
             }
-            Tensor t = f.tensor(p.name());
-            if (!t.sameShape(p.value())) {
-                wrongShape.add(p.name() + " (expected " + java.util.Arrays.toString(p.value().shape()) + ", found "
+            Tensor t = read.apply(p.getKey());
+            if (!t.sameShape(p.getValue())) {
+                wrongShape.add(p.getKey() + " (expected " + java.util.Arrays.toString(p.getValue().shape()) + ", found "
                         + java.util.Arrays.toString(t.shape()) + ")");
                 continue;
             }
-            System.arraycopy(t.data(), 0, p.value().data(), 0, t.size());
+            System.arraycopy(t.data(), 0, p.getValue().data(), 0, t.size());
         }
         if (!missing.isEmpty() || !wrongShape.isEmpty()) {
             StringBuilder sb = new StringBuilder("checkpoint does not fit model " + cfg.name());
@@ -93,10 +120,12 @@ public final class Checkpoints {
             if (!wrongShape.isEmpty()) sb.append("; shape mismatches: ").append(String.join(", ", wrongShape));
             throw new InvalidInputException(src, sb.toString());
         }
+        // The buffers were copied into the live state; marking each hash trained keeps it from re-training.
+        for (var a : Reparam.addAttentions(model)) if (a.hash() != null) a.hash().setTrained(true);
         Map<String, Tensor> extras = new LinkedHashMap<>();
-        for (var e : f.entries()) {
-            if (!named.containsKey(e.name())) extras.put(e.name(), f.tensor(e.name()));
+        for (String name : names) {
+            if (!named.containsKey(name)) extras.put(name, read.apply(name));
         }
-        return new Loaded(model, f.metadata(), extras);
+        return new Loaded(model, metadata, extras);
     }
 }

@@ -3,6 +3,7 @@ package dev.shiftaddvit.train;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.tensor.Tensor;
 import org.slf4j.Logger;
@@ -103,6 +104,8 @@ public final class Trainer {
                 Tensor dlogits = Tensor.zeros(logits.shape());
                 float loss = CrossEntropy.forwardBackward(logits.data(), b.labels(), b.size(), classes,
                         cfg.labelSmoothing(), dlogits.data());
+                // MoE layers add their latency-aware balance loss; its gradient is applied in their backward.
+                loss += (float) Reparam.balanceLoss(model);
                 long globalStep = (long) epoch * steps + s;
                 if (!Float.isFinite(loss)) throw diverged("loss is " + loss, epoch, s);
                 model.backward(dlogits);

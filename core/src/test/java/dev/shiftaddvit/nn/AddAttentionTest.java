@@ -44,17 +44,17 @@ class AddAttentionTest {
 
         Ref(AddAttention a) {
             heads = a.heads();
-            c = a.proj().in();
+            c = ((Linear) a.proj()).in();
             d = c / heads;
             r = a.codeBits();
             taps = a.options().taps();
             ksh = a.hash() != null;
-            wqk = dbl(a.qk().weight().value().data());
-            bqk = dbl(a.qk().bias().value().data());
-            wv = dbl(a.v().weight().value().data());
-            bv = dbl(a.v().bias().value().data());
-            wp = dbl(a.proj().weight().value().data());
-            bp = dbl(a.proj().bias().value().data());
+            wqk = dbl(((Linear) a.qk()).weight().value().data());
+            bqk = dbl(((Linear) a.qk()).bias().value().data());
+            wv = dbl(((Linear) a.v()).weight().value().data());
+            bv = dbl(((Linear) a.v()).bias().value().data());
+            wp = dbl(((Linear) a.proj()).weight().value().data());
+            bp = dbl(((Linear) a.proj()).bias().value().data());
             wdw = dbl(a.dwconvWeight().value().data());
             hash = a.hash();
         }
@@ -245,13 +245,13 @@ class AddAttentionTest {
         }
         List<Target> targets = List.of(
                 new Target("input", xd, dx.data()),
-                new Target("qk.weight", ref.wqk, a.qk().weight().grad().data()),
-                new Target("qk.bias", ref.bqk, a.qk().bias().grad().data()),
-                new Target("v.weight", ref.wv, a.v().weight().grad().data()),
-                new Target("v.bias", ref.bv, a.v().bias().grad().data()),
+                new Target("qk.weight", ref.wqk, ((Linear) a.qk()).weight().grad().data()),
+                new Target("qk.bias", ref.bqk, ((Linear) a.qk()).bias().grad().data()),
+                new Target("v.weight", ref.wv, ((Linear) a.v()).weight().grad().data()),
+                new Target("v.bias", ref.bv, ((Linear) a.v()).bias().grad().data()),
                 new Target("dwconv.weight", ref.wdw, a.dwconvWeight().grad().data()),
-                new Target("proj.weight", ref.wp, a.proj().weight().grad().data()),
-                new Target("proj.bias", ref.bp, a.proj().bias().grad().data()));
+                new Target("proj.weight", ref.wp, ((Linear) a.proj()).weight().grad().data()),
+                new Target("proj.bias", ref.bp, ((Linear) a.proj()).bias().grad().data()));
         for (Target t : targets) {
             double maxAbs = 0;
             for (float g : t.analytic()) maxAbs = Math.max(maxAbs, Math.abs(g));
@@ -304,13 +304,13 @@ class AddAttentionTest {
         Tensor x = GradCheck.randn(rng, 1f, 2, 9, 8);
         a.forward(x, false);
         // zero qk rows for head 0 and zero values everywhere: ‖qk‖ = 0 and ‖U‖ = 0
-        float[] w = a.qk().weight().value().data();
+        float[] w = ((Linear) a.qk()).weight().value().data();
         for (int o = 0; o < 4; o++) {
             for (int i = 0; i < 8; i++) w[o * 8 + i] = 0f;
-            a.qk().bias().value().data()[o] = 0f;
+            ((Linear) a.qk()).bias().value().data()[o] = 0f;
         }
-        a.v().weight().value().fill(0f);
-        a.v().bias().value().fill(0f);
+        ((Linear) a.v()).weight().value().fill(0f);
+        ((Linear) a.v()).bias().value().fill(0f);
         Tensor y = a.forward(x, true);
         Tensor dx = a.backward(GradCheck.randn(rng, 1f, y.shape()));
         for (float f : y.data()) assertFalse(Float.isNaN(f));
@@ -336,20 +336,20 @@ class AddAttentionTest {
         assertArrayEquals(new int[]{3, 1, 9, 1}, a.dwconvWeight().value().shape());
         float[] w = dense.qkv().weight().value().data();
         float[] b = dense.qkv().bias().value().data();
-        assertArrayEquals(java.util.Arrays.copyOfRange(w, 0, c * c), a.qk().weight().value().data());
-        assertArrayEquals(java.util.Arrays.copyOfRange(b, 0, c), a.qk().bias().value().data());
-        assertArrayEquals(java.util.Arrays.copyOfRange(w, 2 * c * c, 3 * c * c), a.v().weight().value().data());
-        assertArrayEquals(java.util.Arrays.copyOfRange(b, 2 * c, 3 * c), a.v().bias().value().data());
-        assertArrayEquals(dense.proj().weight().value().data(), a.proj().weight().value().data());
-        assertArrayEquals(dense.proj().bias().value().data(), a.proj().bias().value().data());
+        assertArrayEquals(java.util.Arrays.copyOfRange(w, 0, c * c), ((Linear) a.qk()).weight().value().data());
+        assertArrayEquals(java.util.Arrays.copyOfRange(b, 0, c), ((Linear) a.qk()).bias().value().data());
+        assertArrayEquals(java.util.Arrays.copyOfRange(w, 2 * c * c, 3 * c * c), ((Linear) a.v()).weight().value().data());
+        assertArrayEquals(java.util.Arrays.copyOfRange(b, 2 * c, 3 * c), ((Linear) a.v()).bias().value().data());
+        assertArrayEquals(dense.proj().weight().value().data(), ((Linear) a.proj()).weight().value().data());
+        assertArrayEquals(dense.proj().bias().value().data(), ((Linear) a.proj()).bias().value().data());
         assertEquals(16, a.codeBits());
 
         AddAttention mean = AddAttention.fromSelfAttention(dense, 3, AddAttention.Options.DEFAULT,
                 AddAttention.QkInit.MEAN, rng);
         for (int i = 0; i < c * c; i++) {
-            assertEquals(0.5f * (w[i] + w[c * c + i]), mean.qk().weight().value().data()[i]);
+            assertEquals(0.5f * (w[i] + w[c * c + i]), ((Linear) mean.qk()).weight().value().data()[i]);
         }
-        for (int i = 0; i < c; i++) assertEquals(0.5f * (b[i] + b[c + i]), mean.qk().bias().value().data()[i]);
+        for (int i = 0; i < c; i++) assertEquals(0.5f * (b[i] + b[c + i]), ((Linear) mean.qk()).bias().value().data()[i]);
     }
 
     @Test
@@ -363,13 +363,13 @@ class AddAttentionTest {
         }
         AddAttention a = AddAttention.fromSpatialReductionAttention(dense, 2, SMALL_KSH, rng);
         assertEquals("stages.0.blocks.1.attn", a.name());
-        assertArrayEquals(dense.q().weight().value().data(), a.qk().weight().value().data());
-        assertArrayEquals(dense.q().bias().value().data(), a.qk().bias().value().data());
+        assertArrayEquals(dense.q().weight().value().data(), ((Linear) a.qk()).weight().value().data());
+        assertArrayEquals(dense.q().bias().value().data(), ((Linear) a.qk()).bias().value().data());
         float[] kv = dense.kv().weight().value().data();
-        assertArrayEquals(java.util.Arrays.copyOfRange(kv, c * c, 2 * c * c), a.v().weight().value().data());
+        assertArrayEquals(java.util.Arrays.copyOfRange(kv, c * c, 2 * c * c), ((Linear) a.v()).weight().value().data());
         assertArrayEquals(java.util.Arrays.copyOfRange(dense.kv().bias().value().data(), c, 2 * c),
-                a.v().bias().value().data());
-        assertArrayEquals(dense.proj().weight().value().data(), a.proj().weight().value().data());
+                ((Linear) a.v()).bias().value().data());
+        assertArrayEquals(dense.proj().weight().value().data(), ((Linear) a.proj()).weight().value().data());
         Tensor y = a.forward(GradCheck.randn(rng, 1f, 2, 16, c), false);
         assertArrayEquals(new int[]{2, 16, c}, y.shape());
     }

@@ -1,0 +1,58 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.train.Checkpoints;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = {"Fine-tune a (reparameterised) model with the same trainer as dense training: fresh optimizer "
+                + "and schedule, checkpoints every epoch, --resume continues.",
+                "Defaults: 3 epochs, batch 128, lr 5e-4 (min 1e-6), warm-up 0.2, weight decay 0.05, label smoothing 0.1, "
+                        + "clip 1, crop pad 2, flips, no erasing, seed 0."})
+final class FinetuneCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Mixin
+    TrainOptions hyper;
+
+    @Option(names = "--model", required = true, description = "The model file to fine-tune.")
+    Path model;
+
+    @Option(names = "--out", required = true, description = "Where to write the fine-tuned model.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue from <out>.ckpt.")
+    boolean resume;
+
+    @Mixin
+    DataLimits limits;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Also checkpoint every N steps.") int every;
+
+    @Override
+    public Integer call() throws IOException {
+        common.apply();
+        TrainRun.Data data = limits.load(common);
+        Checkpoints.Loaded from = Checkpoints.load(model);
+        Model m = from.model();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("train.init", model.toString());
+        for (String k : new String[]{"reparam.command", "reparam.parent", "train.command"}) {
+            String v = from.metadata().get(k);
+            if (v != null) meta.put(k.equals("train.command") ? "train.init_command" : k, v);
+        }
+        meta.put("train.command", CommandLineCapture.commandLine());
+        meta.put("train.data", data.dir().toString());
+        TrainRun.run(m, hyper.resolve(TrainOptions.FINETUNE), data.train(), data.test(), out,
+                TrainRun.checkpointFor(out), resume, every, meta);
+        return 0;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.convert.ImportSource;
+import dev.shiftaddvit.model.convert.Importer;
+import dev.shiftaddvit.model.convert.Naming;
+import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "import", mixinStandardHelpOptions = true,
+        description = "Convert a timm, Hugging Face, torchvision or official-PVT checkpoint (safetensors, sharded "
+                + "safetensors or torch.save .pth/.pt/.bin) into a model file. Problems are listed together (exit 2).")
+final class ImportCommand implements Callable<Integer> {
+    @Option(names = "--from", required = true, description = "Weights file, or a Hugging Face model folder.")
+    Path from;
+
+    @Option(names = "--naming", description = "timm, hf, torchvision or pvt (default: guessed from the tensor names).")
+    String naming;
+
+    @Option(names = "--model", description = "Config name (e.g. deit_tiny, pvt_v2_b0) or a JSON file of our model "
+            + "metadata; default: the Hugging Face config.json beside the weights.")
+    String model;
+
+    @Option(names = "--out", required = true, description = "Where to write the model (safetensors).")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        Path file = ImportSource.weightsFile(from);
+        Map<String, Tensor> tensors = ImportSource.readTensors(file);
+        Naming n = naming == null ? Naming.detect(tensors.keySet()) : Naming.parse(naming);
+        ModelConfig cfg = ImportSource.config(model, file);
+        Importer.Imported imported = Importer.load(cfg, tensors, n, file.toString());
+        System.out.printf("%s: %d tensors, %s naming -> %s%n", file, tensors.size(), n, cfg.name());
+        for (String line : imported.mapped()) System.out.println("  " + line);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("import.source", file.toString());
+        meta.put("import.naming", n.toString());
+        Checkpoints.save(out, imported.model(), null, meta);
+        System.out.printf("wrote %s (%,d parameters)%n", out, imported.model().parameterCount());
+        return 0;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.cli.report.PipelineReport;
+import dev.shiftaddvit.cli.report.PipelineSummary;
+import dev.shiftaddvit.cli.report.StageResult;
+import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.model.Deploy;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ShiftAddSpec;
+import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.train.Agreement;
+import dev.shiftaddvit.train.BatchSource;
+import dev.shiftaddvit.train.Evaluator;
+import dev.shiftaddvit.train.Checkpoints;
+import dev.shiftaddvit.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = {"Dense -> attn -> moe -> deployed: reparameterise a trained model stage by stage, fine-tune "
+                + "after each, freeze it into a deploy file (5-bit shift codes, MatShift/MatAdd kernels), then measure "
+                + "every stage and write a report (Markdown and PNG plots).",
+                "Each stage's files go to --dir; a stage whose output exists is reused and an interrupted fine-tune "
+                        + "resumes, so re-running the same command continues where it stopped."})
+final class PipelineCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Mixin
+    ReparamOptions options;
+
+    @Option(names = "--model", description = "The trained dense model (default: the embedded default model).")
+    Path model;
+
+    @Option(names = "--dir", defaultValue = "runs/pipeline", description = "Working directory for the stages and "
+            + "the report (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--out", description = "Also copy the deploy file here.")
+    Path out;
+
+    @Option(names = "--attn-epochs", defaultValue = "3", description = "Fine-tune epochs after attn (default: ${DEFAULT-VALUE}).")
+    int attnEpochs;
+
+    @Option(names = "--attn-lr", defaultValue = "5e-4", description = "Peak fine-tune rate after attn (default: ${DEFAULT-VALUE}).")
+    float attnLr;
+
+    @Option(names = "--moe-epochs", defaultValue = "3", description = "Fine-tune epochs after moe (default: ${DEFAULT-VALUE}).")
+    int moeEpochs;
+
+    @Option(names = "--moe-lr", defaultValue = "2.5e-4", description = "Peak fine-tune rate after moe (default: ${DEFAULT-VALUE}).")
+    float moeLr;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of conversions and fine-tunes (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--speed-seconds", defaultValue = "3", description = "Timed seconds per speed measurement "
+            + "(default: ${DEFAULT-VALUE}).")
+    double speedSeconds;
+
+    @Mixin
+    DataLimits limits;
+
+    @Override
+    public Integer call() throws IOException {
+        common.apply();
+        Path parent = model != null ? model : DefaultModels.dense();
+        Files.createDirectories(dir);
+        TrainRun.Data data = limits.load(common);
+        String command = CommandLineCapture.commandLine();
+
+        Path attnInit = dir.resolve("attn-init.safetensors");
+        Path attn = dir.resolve("attn.safetensors");
+        Path moeInit = dir.resolve("moe-init.safetensors");
+        Path moe = dir.resolve("moe.safetensors");
+
+        stage("attn", attnInit, () -> {
+            Model m = Checkpoints.load(parent).model();
+            ReparamStage.attn(m, options.attn(), data.train(), options.hashImages, seed);
+            save(attnInit, m, parent, command);
+        });
+        finetune("attn", attnInit, attn, attnEpochs, attnLr, data, command);
+        stage("moe", moeInit, () -> {
+            Model m = Checkpoints.load(attn).model();
+            ReparamStage.moe(m, options.moe(), seed);
+            save(moeInit, m, attn, command);
+        });
+        finetune("moe", moeInit, moe, moeEpochs, moeLr, data, command);
+        Path deployed = dir.resolve("deployed.safetensors");
+        stage("deploy", deployed, () -> {
+            Checkpoints.Loaded fin = Checkpoints.load(moe);
+            Map<String, String> meta = new LinkedHashMap<>(fin.metadata());
+            meta.put("pipeline.command", command);
+            meta.put("pipeline.report", dir.resolve(PipelineReport.REPORT).toString());
+            Deploy.save(deployed, fin.model(), meta);
+            System.err.printf("wrote %s (5-bit shift codes, %,d bytes)%n", deployed, Files.size(deployed));
+        });
+        List<StageResult> stages = new ArrayList<>();
+        stages.add(measure("dense", parent, data));
+        stages.add(measure("attn", attn, data));
+        stages.add(measure("moe", moe, data));
+        stages.add(measure("deployed", deployed, data));
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("command", command);
+        info.put("parent", parent.toString());
+        info.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                + ", Java " + Runtime.version() + ", " + Parallel.threads() + " threads");
+        info.put("date", java.time.LocalDate.now().toString());
+        info.put("test images", Integer.toString(data.test().n()));
+        info.put("attn top-1 right after conversion", top1(attnInit, data));
+        info.put("moe top-1 right after conversion", top1(moeInit, data));
+        info.putAll(alphaSummary(Checkpoints.load(moe).model()));
+        info.put("deployed vs float simulation", agreement(moe, deployed, data));
+        PipelineReport.write(dir, new PipelineSummary(stages, info));
+        System.err.printf("wrote %s%n", dir.resolve(PipelineReport.REPORT));
+        if (out != null) {
+            Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+            Files.copy(deployed, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            System.err.printf("copied %s to %s%n", deployed, out);
+        }
+        return 0;
+    }
+
+    private StageResult measure(String stage, Path file, TrainRun.Data data) {
+        Checkpoints.Loaded l = Checkpoints.load(file);
+        return StageMeasure.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata());
+    }
+
+    /** Top-1 agreement of the simulated and deployed forms over the test set, as the report states it. */
+    private static String agreement(Path simulated, Path deployed, TrainRun.Data data) {
+        Model sim = Checkpoints.load(simulated).model();
+        BatchSource src = new BatchSource(data.test(), sim.config().mean(), sim.config().std());
+        Agreement a = Agreement.measure(sim, Checkpoints.load(deployed).model(), src, 256, null);
+        return String.format("%d of %d images change top-1, max |Δlogit| %.2g", a.differing(), a.images(),
+                a.maxAbsDiff());
+    }
+
+    private static String top1(Path file, TrainRun.Data data) {
+        Model m = Checkpoints.load(file).model();
+        BatchSource src = new BatchSource(data.test(), m.config().mean(), m.config().std());
+        return String.format("%.2f %%", Evaluator.evaluate(m, src, 256, null).top1());
+    }
+
+    /** The latency weights as measured at conversion: the range of α_shift and of the Shift/Mult latency ratio. */
+    private static Map<String, String> alphaSummary(Model m) {
+        double aMin = Double.POSITIVE_INFINITY;
+        double aMax = Double.NEGATIVE_INFINITY;
+        double rMin = Double.POSITIVE_INFINITY;
+        double rMax = Double.NEGATIVE_INFINITY;
+        for (ShiftAddSpec.MoeLayer l : m.shiftAdd().moe().layers()) {
+            double a = l.alpha()[MoeLinear.SHIFT];
+            double r = l.nanosPerToken()[MoeLinear.SHIFT] / l.nanosPerToken()[MoeLinear.MULT];
+            aMin = Math.min(aMin, a);
+            aMax = Math.max(aMax, a);
+            rMin = Math.min(rMin, r);
+            rMax = Math.max(rMax, r);
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("alpha (Shift) per MoE layer", String.format("%.3f to %.3f", aMin, aMax));
+        out.put("measured Shift/Mult latency per token", String.format("%.2fx to %.2fx", rMin, rMax));
+        return out;
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    private static void stage(String name, Path output, Step step) throws IOException {
+        if (Files.exists(output)) {
+            System.err.printf("[%s] reusing %s%n", name, output);
+            return;
+        }
+        System.err.printf("[%s] converting%n", name);
+        step.run();
+    }
+
+    private void finetune(String name, Path init, Path output, int epochs, float lr, TrainRun.Data data,
+                          String command) throws IOException {
+        if (Files.exists(output)) {
+            System.err.printf("[%s] reusing fine-tuned %s%n", name, output);
+            return;
+        }
+        Path ckpt = TrainRun.checkpointFor(output);
+        boolean resume = Files.exists(ckpt);
+        System.err.printf("[%s] fine-tuning %d epochs at lr %s%s%n", name, epochs, lr, resume ? " (resuming)" : "");
+        TrainConfig d = TrainOptions.FINETUNE;
+        TrainConfig tc = new TrainConfig(epochs, d.batchSize(), lr, d.minLr(), d.warmupEpochs(), d.weightDecay(),
+                d.labelSmoothing(), d.clipNorm(), d.augment(), seed);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("train.init", init.toString());
+        meta.put("train.command", command);
+        meta.put("pipeline.stage", name);
+        Model m = resume ? null : Checkpoints.load(init).model();
+        TrainRun.run(m, tc, data.train(), data.test(), output, ckpt, resume, 0, meta);
+    }
+
+    private static void save(Path file, Model m, Path parent, String command) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("reparam.command", command);
+        meta.put("reparam.parent", parent.toString());
+        Checkpoints.save(file, m, null, meta);
+        System.err.printf("wrote %s (%s, %,d parameters)%n", file, m.shiftAdd().stage(), m.parameterCount());
+    }
+}

@@ -1,0 +1,129 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.train.BatchSource;
+import dev.shiftaddvit.train.Checkpoints;
+import dev.shiftaddvit.train.TrainConfig;
+import dev.shiftaddvit.train.Trainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** One training or fine-tuning run shared by train, finetune and pipeline: progress, checkpoints, resume, final file. */
+final class TrainRun {
+    /** What a run produced: every epoch's statistics (this invocation's) and the minutes it took. */
+    record Outcome(List<Trainer.EpochStats> epochs, double minutes) {
+        Trainer.EpochStats last() {
+            return epochs.isEmpty() ? null : epochs.getLast();
+        }
+    }
+
+    /** Fashion-MNIST train and test sets, optionally cut to their first images (smoke runs). */
+    record Data(Path dir, Dataset train, Dataset test) {
+        static Data load(Path flag, Integer limit, Integer evalLimit) {
+            Path dir = DefaultModels.dataDir(flag).orElseThrow(() -> new IllegalArgumentException(
+                    "Fashion-MNIST not found in " + FashionMnist.DEFAULT_DIR
+                            + "; install it (apt-get install dataset-fashion-mnist) or pass --data DIR"));
+            Dataset train = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+            Dataset test = FashionMnist.load(dir, FashionMnist.Split.TEST);
+            if (limit != null) train = train.subset(0, Math.min(limit, train.n()));
+            if (evalLimit != null) test = test.subset(0, Math.min(evalLimit, test.n()));
+            return new Data(dir, train, test);
+        }
+    }
+
+    private TrainRun() {
+    }
+
+    /** This run's epochs as "epoch:loss:acc:top1" (1-based), ';'-separated. */
+    static String history(List<Trainer.EpochStats> epochs) {
+        StringBuilder sb = new StringBuilder();
+        for (Trainer.EpochStats e : epochs) {
+            if (!sb.isEmpty()) sb.append(';');
+            sb.append(e.epoch() + 1).append(':').append(String.format(java.util.Locale.ROOT, "%.4f:%.2f:%.2f",
+                    e.trainLoss(), e.trainAccuracy(), e.eval() == null ? Double.NaN : e.eval().top1()));
+        }
+        return sb.toString();
+    }
+
+    /** The training checkpoint beside an output file. */
+    static Path checkpointFor(Path out) {
+        return out.resolveSibling(out.getFileName() + ".ckpt");
+    }
+
+    /**
+     * Trains {@code model} (or, with resume, the model in {@code ckpt}) and writes {@code out} with {@code meta}
+     * plus the hyper-parameters and the final top-1.
+     */
+    static Outcome run(Model model, TrainConfig tc, Dataset trainSet, Dataset testSet, Path out, Path ckpt,
+                       boolean resume, int checkpointEvery, Map<String, String> meta) throws IOException {
+        int startEpoch = 0;
+        int startStep = 0;
+        Checkpoints.Loaded resumed = null;
+        if (resume) {
+            if (!Files.exists(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
+            resumed = Checkpoints.load(ckpt);
+            model = resumed.model();
+            startEpoch = resumed.nextEpoch();
+            startStep = resumed.nextStep();
+            System.err.printf("resuming %s from %s at epoch %d, step %d%n", model.config().name(), ckpt,
+                    startEpoch + 1, startStep);
+        }
+        ModelConfig mc = model.config();
+        BatchSource train = new BatchSource(trainSet, mc.mean(), mc.std());
+        BatchSource test = new BatchSource(testSet, mc.mean(), mc.std());
+        System.err.printf("training %s [%s] (%,d parameters) on %,d images, %d epochs, batch %d, lr %s, seed %d, "
+                        + "%d threads%n", mc.name(), model.shiftAdd().stage(), model.parameterCount(), trainSet.n(),
+                tc.epochs(), tc.batchSize(), tc.lr(), tc.seed(), Parallel.threads());
+        long t0 = System.nanoTime();
+        List<Trainer.EpochStats> epochs = new ArrayList<>();
+        TrainProgress progress = new TrainProgress(tc.epochs());
+        Trainer.Listener listener = new Trainer.Listener() {
+            @Override
+            public void onEpochStart(int epoch, int steps, int firstStep) {
+                progress.onEpochStart(epoch, steps, firstStep);
+            }
+
+            @Override
+            public void onStep(Trainer.StepStats s) {
+                progress.onStep(s);
+            }
+
+            @Override
+            public void onEpochEnd(Trainer.EpochStats s) {
+                progress.onEpochEnd(s);
+                epochs.add(s);
+            }
+        };
+        Trainer trainer = new Trainer(model, tc, train, test, ckpt, meta, listener).checkpointEvery(checkpointEvery);
+        if (resumed != null) trainer.optimizer().restore(resumed.optimizerStep(), resumed.extras(), ckpt.toString());
+        try {
+            trainer.run(startEpoch, startStep);
+        } finally {
+            progress.close();
+        }
+        double minutes = (System.nanoTime() - t0) / 6e10;
+        meta.putAll(tc.toMetadata());
+        meta.put("train.minutes_this_run", String.format("%.1f", minutes));
+        meta.put("train.history", history(epochs));
+        Trainer.EpochStats last = epochs.isEmpty() ? null : epochs.getLast();
+        if (last != null && last.eval() != null) {
+            meta.put("eval.top1", String.format("%.2f", last.eval().top1()));
+            meta.put("eval.images", Integer.toString(last.eval().images()));
+        }
+        Checkpoints.save(out, model, null, meta);
+        System.err.printf("wrote %s (%.1f min)%n", out, minutes);
+        if (last != null && last.eval() != null) {
+            System.out.printf("top-1 %.2f%% on %d test images%n", last.eval().top1(), last.eval().images());
+        }
+        return new Outcome(epochs, minutes);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.model.Deploy;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV2Config;
+import dev.shiftaddvit.model.Reparam;
+import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DeployCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static Model tiny() {
+        return new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
+                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
+    }
+
+    /** A tiny model with add-attention and MoE layers, saved as a checkpoint. */
+    private static Path converted(Path dir) throws Exception {
+        Model m = tiny();
+        SplittableRandom rng = new SplittableRandom(3);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
+        m.forward(Tensor.zeros(2, 28, 28, 1), false);
+        Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
+        Path p = dir.resolve("converted.safetensors");
+        Checkpoints.save(p, m, null, Map.of());
+        return p;
+    }
+
+    @Test
+    void deployWritesAPackedFileThatChecksAndEvaluates(@TempDir Path dir) throws Exception {
+        Path ckpt = converted(dir);
+        Path dep = dir.resolve("deployed.safetensors");
+        assertEquals(0, Main.run("deploy", "--model", ckpt.toString(), "--out", dep.toString(), "--check", "--sample"),
+                err.toString());
+        String text = stdout();
+        assertTrue(text.contains("packed 5-bit") && text.contains("file size:"), text);
+        assertTrue(text.contains("(1000 images)") && text.contains("top-1 differs on 0 images"), text);
+        Matcher deployedTop1 = Pattern.compile("deployed (\\d+\\.\\d\\d)%").matcher(text);
+        assertTrue(deployedTop1.find(), text);
+        assertTrue(Files.size(dep) < Files.size(ckpt));
+
+        // eval reads the deploy file as any model file, deployed.
+        out.reset();
+        assertEquals(0, Main.run("eval", "--model", dep.toString(), "--sample", "--json"), err.toString());
+        Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
+        assertEquals(1000L, ((Number) o.get("images")).longValue());
+        assertEquals(Double.parseDouble(deployedTop1.group(1)), ((Number) o.get("top1")).doubleValue(), 1e-9);
+        assertTrue(Deploy.isDeployFile(Checkpoints.load(dep).metadata()));
+
+        // A deploy file as input: checked against the float simulation of its own codes.
+        out.reset();
+        Path again = dir.resolve("again.safetensors");
+        assertEquals(0, Main.run("deploy", "--model", dep.toString(), "--out", again.toString(), "--check", "--sample"),
+                err.toString());
+        assertTrue(stdout().contains("top-1 differs on 0 images"), stdout());
+    }
+
+    @Test
+    void denseModelAndBrokenDeployFileAreBadInput(@TempDir Path dir) throws Exception {
+        Path dense = dir.resolve("dense.safetensors");
+        Checkpoints.save(dense, tiny(), null, Map.of());
+        assertEquals(2, Main.run("deploy", "--model", dense.toString(), "--out", dir.resolve("x").toString()));
+        assertTrue(err.toString().contains("has no Mult/Shift layers"), err.toString());
+
+        Path dep = dir.resolve("deployed.safetensors");
+        assertEquals(0, Main.run("deploy", "--model", converted(dir).toString(), "--out", dep.toString()));
+        byte[] bytes = Files.readAllBytes(dep);
+        Files.write(dep, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        err.reset();
+        assertEquals(2, Main.run("eval", "--model", dep.toString(), "--sample"));
+        assertTrue(err.toString().contains(dep.toString()), err.toString());
+    }
+}

@@ -1,0 +1,69 @@
+package dev.shiftaddvit.cli;
+
+import dev.shiftaddvit.train.Checkpoints;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** `import` on the core module's fixtures (core/src/test/resources/import, see scripts/make_import_fixtures.py). */
+class ImportCommandTest {
+    private static final Path FIXTURES = Path.of("..", "core", "src", "test", "resources", "import");
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    @Test
+    void importsAHuggingFaceFolderWithItsConfig() {
+        Path target = tmp.resolve("pvt.safetensors");
+        int code = Main.run("import", "--from", FIXTURES.resolve("pvt_hf").toString(), "--out", target.toString());
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(stdout.contains("hf naming"), stdout);
+        assertTrue(stdout.contains("stages.0.blocks.0.attn.kv.weight [32, 16] <- pvt_v2.encoder.layers.0.blocks.0.attention.key.weight"
+                + " + pvt_v2.encoder.layers.0.blocks.0.attention.value.weight"), stdout);
+        Checkpoints.Loaded loaded = Checkpoints.load(target);
+        assertEquals("pvt_v2", loaded.metadata().get("arch"));
+        assertEquals("hf", loaded.metadata().get("import.naming"));
+    }
+
+    @Test
+    void mismatchExitsTwoListingEveryProblem() {
+        Path target = tmp.resolve("bad.safetensors");
+        int code = Main.run("import", "--from", FIXTURES.resolve("vit_torchvision.pth").toString(), "--naming", "timm",
+                "--model", FIXTURES.resolve("vit_torchvision.config.json").toString(), "--out", target.toString());
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, stderr);
+        assertTrue(stderr.contains("missing: patch_embed.proj.weight"), stderr);
+        assertTrue(stderr.contains("unexpected: class_token"), stderr);
+        assertFalse(Files.exists(target));
+    }
+}

@@ -1,0 +1,27 @@
+package dev.shiftaddvit.data;
+
+/**
+ * Labelled 8-bit images of one size, the input of {@link dev.shiftaddvit.train.BatchSource}:
+ * Fashion-MNIST held in memory ({@link Dataset}) or image files decoded on demand
+ * ({@link ImageFolder}). Pixels stay bytes so that both are scaled to [0, 1] by the same division.
+ */
+public interface LabeledImages {
+    /** Number of images. */
+    int n();
+
+    int h();
+
+    int w();
+
+    /** Bytes per pixel: 1 (gray) or 3 (RGB). */
+    int channels();
+
+    /** The label of image i. */
+    int label(int i);
+
+    /** Copies image i to dst[off .. off + h·w·channels) as unsigned bytes, row-major, channels last. */
+    void copyPixels(int i, byte[] dst, int off);
+
+    /** Where the images come from, for messages. */
+    String source();
+}

@@ -1,0 +1,271 @@
+package dev.shiftaddvit.model;
+
+import dev.shiftaddvit.nn.AddAttention;
+import dev.shiftaddvit.nn.Block;
+import dev.shiftaddvit.nn.ExpertLatency;
+import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Mlp;
+import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.nn.SelfAttention;
+import dev.shiftaddvit.nn.SpatialReductionAttention;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * ShiftAddViT's reparameterisation of a trained model, in place: stage "attn" swaps the chosen blocks'
+ * attention for {@link AddAttention} (initialised from the dense weights), stage "moe" turns every MLP
+ * fc1/fc2 and every add-attention qk/v/proj into a {@link MoeLinear} whose experts start from the dense
+ * layer and whose latency weights α come from the experts' latency measured on this machine. The model
+ * records what changed ({@link Model#shiftAdd()}), so checkpoints rebuild it.
+ */
+public final class Reparam {
+    private Reparam() {
+    }
+
+    /**
+     * Options of stage attn.
+     *
+     * @param groups          the stages (PVT) or blocks (ViT) to convert; empty = all
+     * @param keepLastSoftmax keep the last stage (PVT) or block (ViT) on softmax attention, as upstream does;
+     *                        off by default, so every attention product runs on MatAdd
+     */
+    public record AttnOptions(Set<Integer> groups, boolean keepLastSoftmax, AddAttention.Options layer,
+                              AddAttention.QkInit qkInit) {
+        public static final AttnOptions DEFAULT = new AttnOptions(Set.of(), false, AddAttention.Options.DEFAULT,
+                AddAttention.QkInit.QUERY);
+
+        public AttnOptions {
+            groups = Set.copyOf(groups);
+            if (layer == null || qkInit == null) throw new IllegalArgumentException("attn options: null field");
+        }
+    }
+
+    /**
+     * Options of stage moe.
+     *
+     * @param mlp         convert MLP fc1/fc2 (all stages)
+     * @param attn        convert add-attention qk/v/proj
+     * @param fixedAlpha  null: measure α per layer; else this (Mult, Shift) pair for every layer (upstream: 0.6, 0.4)
+     * @param batch       images per forward the latency is measured for (tokens = batch × the layer's tokens)
+     */
+    public record MoeOptions(boolean mlp, boolean attn, MoeLinear.GateMode mode, float balanceCoefficient,
+                             float[] fixedAlpha, int batch) {
+        public static final MoeOptions DEFAULT = new MoeOptions(true, true, MoeLinear.DEFAULT_MODE,
+                MoeLinear.DEFAULT_BALANCE_COEF, null, 32);
+
+        public MoeOptions {
+            if (mode == null) throw new IllegalArgumentException("moe options: null gate mode");
+            if (!mlp && !attn) throw new IllegalArgumentException("moe options convert nothing (neither mlp nor attn)");
+            if (batch < 1) throw new IllegalArgumentException("latency batch must be >= 1, got " + batch);
+            if (fixedAlpha != null) {
+                if (fixedAlpha.length != MoeLinear.EXPERTS) throw new IllegalArgumentException("alpha needs 2 values");
+                fixedAlpha = ExpertLatency.alpha(fixedAlpha[0], fixedAlpha[1]);
+            }
+        }
+    }
+
+    /** Stage attn: converts the chosen blocks; KSH hashes train on the first batch the model sees. */
+    public static ShiftAddSpec.Attn toAddAttention(Model model, AttnOptions o, SplittableRandom rng) {
+        if (model.shiftAdd().attn() != null) {
+            throw new IllegalStateException(model.config().name() + " already has add-attention");
+        }
+        List<Integer> chosen = chooseBlocks(model, o);
+        List<Block> blocks = model.blocks();
+        for (int i : chosen) {
+            Block b = blocks.get(i);
+            int heads = heads(model, i);
+            AddAttention a = switch (b.attn()) {
+                case SelfAttention s -> AddAttention.fromSelfAttention(s, heads, o.layer(), o.qkInit(), rng);
+                case SpatialReductionAttention s ->
+                        AddAttention.fromSpatialReductionAttention(s, heads, o.layer(), o.qkInit(), rng);
+                default -> throw new IllegalStateException("block " + i + " has no dense attention to convert: "
+                        + b.attn().getClass().getSimpleName());
+            };
+            b.replaceAttn(a);
+        }
+        ShiftAddSpec.Attn spec = new ShiftAddSpec.Attn(chosen, o.layer());
+        model.setShiftAdd(model.shiftAdd().withAttn(spec));
+        return spec;
+    }
+
+    /** Stage moe: converts the layers and measures (or fixes) α for each; the routers start fresh. */
+    public static ShiftAddSpec.Moe toMoe(Model model, MoeOptions o, SplittableRandom rng) {
+        if (model.shiftAdd().moe() != null) throw new IllegalStateException(model.config().name() + " already has MoE");
+        int[] tokens = tokensPerImage(model);
+        Map<List<Integer>, ExpertLatency.Measurement> cache = new HashMap<>();
+        List<ShiftAddSpec.MoeLayer> layers = new ArrayList<>();
+        List<Block> blocks = model.blocks();
+        for (int i = 0; i < blocks.size(); i++) {
+            int t = Math.multiplyExact(tokens[i], o.batch());
+            Function<Linear, Layer> convert = dense -> {
+                float[] alpha;
+                double[] ns;
+                if (o.fixedAlpha() != null) {
+                    alpha = o.fixedAlpha();
+                    ns = new double[]{Double.NaN, Double.NaN};
+                } else {
+                    ExpertLatency.Measurement m = cache.computeIfAbsent(List.of(dense.in(), dense.out(), t),
+                            k -> ExpertLatency.measure(dense, t));
+                    alpha = m.alpha();
+                    ns = new double[]{m.multNanosPerToken(), m.shiftNanosPerToken()};
+                }
+                layers.add(new ShiftAddSpec.MoeLayer(dense.name(), alpha, ns));
+                MoeLinear moe = MoeLinear.fromDense(dense.name(), dense, alpha, o.mode(), rng);
+                moe.setBalanceCoefficient(o.balanceCoefficient());
+                return moe;
+            };
+            convertBlock(blocks.get(i), o.mlp(), o.attn(), convert);
+        }
+        if (layers.isEmpty()) throw new IllegalStateException(model.config().name() + ": no layer to convert to MoE");
+        ShiftAddSpec.Moe spec = new ShiftAddSpec.Moe(layers, o.mode(), o.balanceCoefficient());
+        model.setShiftAdd(model.shiftAdd().withMoe(spec));
+        return spec;
+    }
+
+    /**
+     * Rebuilds a recorded structure on a freshly built dense model (parameters random, to be loaded from a
+     * checkpoint; the KSH state comes from the checkpoint's buffers).
+     */
+    public static void apply(Model model, ShiftAddSpec spec, String source) {
+        if (!model.shiftAdd().isDense()) throw new IllegalStateException("apply needs a dense model");
+        SplittableRandom rng = new SplittableRandom(0);
+        List<Block> blocks = model.blocks();
+        if (spec.attn() != null) {
+            for (int i : spec.attn().blocks()) {
+                if (i < 0 || i >= blocks.size()) {
+                    throw new ConfigException(source + ": add-attention block " + i + " does not exist (model has "
+                            + blocks.size() + " blocks)");
+                }
+                Block b = blocks.get(i);
+                Linear proj = switch (b.attn()) {
+                    case SelfAttention s -> s.proj();
+                    case SpatialReductionAttention s -> s.proj();
+                    default -> throw new ConfigException(source + ": block " + i + " is listed twice for add-attention");
+                };
+                String name = proj.name().substring(0, proj.name().length() - ".proj".length());
+                b.replaceAttn(new AddAttention(name, proj.in(), heads(model, i), qkvBias(model), spec.attn().options(),
+                        rng));
+            }
+        }
+        if (spec.moe() != null) {
+            Map<String, ShiftAddSpec.MoeLayer> wanted = new LinkedHashMap<>();
+            for (ShiftAddSpec.MoeLayer l : spec.moe().layers()) wanted.put(l.name(), l);
+            Set<String> done = new TreeSet<>();
+            for (Block b : blocks) {
+                boolean mlp = b.mlp() instanceof Mlp m && wanted.containsKey(((Linear) m.fc1()).name());
+                boolean attn = b.attn() instanceof AddAttention a && a.qk() instanceof Linear q
+                        && wanted.containsKey(q.name());
+                convertBlock(b, mlp, attn, dense -> {
+                    ShiftAddSpec.MoeLayer l = wanted.get(dense.name());
+                    if (l == null) {
+                        throw new ConfigException(source + ": MoE layer list has " + dense.name() + "'s neighbours but "
+                                + "not " + dense.name());
+                    }
+                    done.add(l.name());
+                    MoeLinear moe = new MoeLinear(l.name(), dense.in(), dense.out(), dense.bias() != null, l.alpha(),
+                            spec.moe().mode(), rng);
+                    moe.setBalanceCoefficient(spec.moe().balanceCoefficient());
+                    return moe;
+                });
+            }
+            Set<String> unknown = new TreeSet<>(wanted.keySet());
+            unknown.removeAll(done);
+            if (!unknown.isEmpty()) {
+                throw new ConfigException(source + ": MoE layers not found in " + model.config().name() + ": "
+                        + String.join(", ", unknown));
+            }
+        }
+        model.setShiftAdd(spec);
+    }
+
+    /** Every MoE layer of the model, in forward order. */
+    public static List<MoeLinear> moeLayers(Model model) {
+        List<MoeLinear> out = new ArrayList<>();
+        for (Block b : model.blocks()) {
+            if (b.attn() instanceof AddAttention a) {
+                for (Layer l : List.of(a.qk(), a.v(), a.proj())) if (l instanceof MoeLinear m) out.add(m);
+            }
+            if (b.mlp() instanceof Mlp m) {
+                for (Layer l : List.of(m.fc1(), m.fc2())) if (l instanceof MoeLinear x) out.add(x);
+            }
+        }
+        return out;
+    }
+
+    /** Every add-attention of the model, in forward order. */
+    public static List<AddAttention> addAttentions(Model model) {
+        List<AddAttention> out = new ArrayList<>();
+        for (Block b : model.blocks()) if (b.attn() instanceof AddAttention a) out.add(a);
+        return out;
+    }
+
+    /** Σ over MoE layers of their balance loss in the last training forward (already coefficient-weighted). */
+    public static double balanceLoss(Model model) {
+        double s = 0;
+        for (MoeLinear m : moeLayers(model)) s += m.balanceLoss();
+        return s;
+    }
+
+    private static void convertBlock(Block b, boolean mlp, boolean attn, Function<Linear, Layer> convert) {
+        // Forward order: attention projections, then the MLP.
+        if (attn && b.attn() instanceof AddAttention a) a.replaceProjections(convert);
+        if (mlp && b.mlp() instanceof Mlp m) m.replaceLinears(convert);
+    }
+
+    private static List<Integer> chooseBlocks(Model model, AttnOptions o) {
+        int[] groups = model.attentionGroups();
+        int last = groups.length == 0 ? -1 : groups[groups.length - 1];
+        for (int g : o.groups()) {
+            if (g < 0 || g > last) {
+                throw new IllegalArgumentException("attention group " + g + " does not exist in " + model.config().name()
+                        + " (groups 0.." + last + ")");
+            }
+        }
+        List<Integer> chosen = new ArrayList<>();
+        for (int i = 0; i < groups.length; i++) {
+            boolean selected = o.groups().isEmpty() || o.groups().contains(groups[i]);
+            if (selected && !(o.keepLastSoftmax() && groups[i] == last)) chosen.add(i);
+        }
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException("no block of " + model.config().name() + " is selected for add-attention"
+                    + (o.keepLastSoftmax() ? " (the last group keeps softmax attention)" : ""));
+        }
+        return chosen;
+    }
+
+    private static int heads(Model model, int block) {
+        return switch (model.config()) {
+            case PvtV2Config c -> c.heads()[model.attentionGroups()[block]];
+            case VitConfig c -> c.heads();
+        };
+    }
+
+    private static boolean qkvBias(Model model) {
+        return switch (model.config()) {
+            case PvtV2Config c -> c.qkvBias();
+            case VitConfig c -> c.qkvBias();
+        };
+    }
+
+    /** Tokens each block sees per image. */
+    private static int[] tokensPerImage(Model model) {
+        int[] groups = model.attentionGroups();
+        int[] t = new int[groups.length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = switch (model.config()) {
+                case PvtV2Config c -> c.grid(groups[i]) * c.grid(groups[i]);
+                case VitConfig c -> c.tokens();
+            };
+        }
+        return t;
+    }
+}

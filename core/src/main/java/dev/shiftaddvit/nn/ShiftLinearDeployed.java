@@ -1,0 +1,90 @@
+package dev.shiftaddvit.nn;
+
+import dev.shiftaddvit.cost.OpCount;
+import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.tensor.ShapeException;
+import dev.shiftaddvit.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * The deployed Shift expert: a forward-only DeepShift-PS layer that runs the integer {@link MatShift}
+ * kernel on codes frozen from a {@link ShiftLinear}. Each forward converts its input to Q16.16 once
+ * ({@link MatShift#forward}), accumulates signed, shifted int32 sums with the raw Q16.16 bias, and returns
+ * them as float (·2^-16).
+ *
+ * <p>Against the float simulation with the same codes, y_sim = Q(x)·Wᵀ + Q(b), every output differs by at
+ * most half a unit, 2^-17, per nonzero weight of its column (each shifted term is rounded to nearest, see
+ * {@link MatShift}; the errors are centred, typically √(K/12)·2^-16 in all), plus the simulation's own float
+ * rounding.
+ *
+ * <p>It has no trainable parameters and no backward: a deployed model is inference-only.
+ */
+public final class ShiftLinearDeployed implements Layer {
+    private final String name;
+    private final int in;
+    private final int out;
+    private final byte[] codes;
+    private final int[] biasFixed;
+    private final MatShift.Packed packed;
+
+    private ShiftLinearDeployed(String name, int in, int out, byte[] codes, int[] biasFixed) {
+        this.name = name;
+        this.in = in;
+        this.out = out;
+        this.codes = codes;
+        this.biasFixed = biasFixed;
+        this.packed = ShiftCodes.toMatShift(codes, out, in, biasFixed);
+    }
+
+    /** Freezes the current codes and bias of a float Shift layer (named {@code name}, e.g. {@code <moe>.experts.1}). */
+    public static ShiftLinearDeployed of(String name, ShiftLinear layer) {
+        return new ShiftLinearDeployed(name, layer.in(), layer.out(), layer.codes(), layer.fixedBias());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    /** The frozen codes [out, in], one per byte ({@link ShiftCodes} layout), a copy. */
+    public byte[] codes() {
+        return codes.clone();
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (x.rank() < 1 || x.dim(-1) != in) {
+            throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
+        }
+        long t0 = System.nanoTime();
+        int rows = x.size() / in;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        Tensor y = Tensor.zeros(shape);
+        MatShift.forward(rows, packed, x.data(), 0, in, y.data(), 0, out);
+        if (Profiler.active()) {
+            Profiler.record(name, "MatShift", y, (long) rows * in * out,
+                    OpCount.shift(rows, ShiftCodes.toDense(codes), out, in, biasFixed != null), t0);
+        }
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        throw new IllegalStateException(name + ": a deployed Shift expert is inference-only (no backward); train the "
+                + "float model and deploy it again");
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return List.of();
+    }
+}

@@ -1,0 +1,174 @@
+package dev.shiftaddvit.model;
+
+import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.nn.AddAttention;
+import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.nn.SelfAttention;
+import dev.shiftaddvit.nn.SpatialReductionAttention;
+import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReparamTest {
+    private static final Reparam.MoeOptions FIXED = new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f,
+            new float[]{0.6f, 0.4f}, 4);
+
+    private static Tensor images(ModelConfig c, int b, long seed) {
+        Tensor x = Tensor.zeros(b, c.imgSize(), c.imgSize(), c.inChans());
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < x.size(); i++) x.data()[i] = (float) r.nextGaussian();
+        return x;
+    }
+
+    private static final Reparam.AttnOptions KEEP_LAST = new Reparam.AttnOptions(Set.of(), true,
+            AddAttention.Options.DEFAULT, AddAttention.QkInit.QUERY);
+
+    @Test
+    void attnStageConvertsEveryBlockByDefault() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        ShiftAddSpec.Attn spec = Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), spec.blocks());
+        for (var b : m.blocks()) assertInstanceOf(AddAttention.class, b.attn());
+    }
+
+    @Test
+    void pvtKeepLastSoftmaxConvertsAllButTheLastStage() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        ShiftAddSpec.Attn spec = Reparam.toAddAttention(m, KEEP_LAST, new SplittableRandom(2));
+        assertEquals(List.of(0, 1, 2, 3), spec.blocks());
+        for (int i = 0; i < 4; i++) assertInstanceOf(AddAttention.class, m.blocks().get(i).attn());
+        assertInstanceOf(SpatialReductionAttention.class, m.blocks().get(4).attn());
+        assertEquals("attn", m.shiftAdd().stage());
+    }
+
+    @Test
+    void vitStagesAreBlocksAndTheLastKeepsSoftmax() {
+        Model m = Configs.byName("vit_fmnist").build(1);
+        int depth = m.blocks().size();
+        Reparam.toAddAttention(m, KEEP_LAST, new SplittableRandom(2));
+        for (int i = 0; i < depth - 1; i++) assertInstanceOf(AddAttention.class, m.blocks().get(i).attn());
+        assertInstanceOf(SelfAttention.class, m.blocks().get(depth - 1).attn());
+        Tensor y = m.forward(images(m.config(), 2, 3), false);
+        assertEquals(2 * m.config().numClasses(), y.size());
+    }
+
+    @Test
+    void chosenGroupsOnlyAndUnknownGroupsRefused() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.AttnOptions o = new Reparam.AttnOptions(Set.of(1), true, AddAttention.Options.DEFAULT,
+                AddAttention.QkInit.QUERY);
+        assertEquals(List.of(2, 3), Reparam.toAddAttention(m, o, new SplittableRandom(2)).blocks());
+        Model m2 = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.AttnOptions bad = new Reparam.AttnOptions(Set.of(7), true, AddAttention.Options.DEFAULT,
+                AddAttention.QkInit.QUERY);
+        assertThrows(IllegalArgumentException.class, () -> Reparam.toAddAttention(m2, bad, new SplittableRandom(2)));
+        Reparam.AttnOptions onlyLast = new Reparam.AttnOptions(Set.of(2), true, AddAttention.Options.DEFAULT,
+                AddAttention.QkInit.QUERY);
+        assertThrows(IllegalArgumentException.class, () -> Reparam.toAddAttention(m2, onlyLast, new SplittableRandom(2)));
+    }
+
+    @Test
+    void moeWithEveryTokenOnMultEqualsTheModelBeforeIt() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(m, KEEP_LAST, new SplittableRandom(2));
+        Tensor x = images(m.config(), 3, 4);
+        float[] before = m.forward(x, false).data();
+        ShiftAddSpec.Moe spec = Reparam.toMoe(m, FIXED, new SplittableRandom(5));
+        // fc1, fc2 in 6 blocks + qk, v, proj in the 4 add-attention blocks (the softmax stage stays dense).
+        assertEquals(6 * 2 + 4 * 3, spec.layers().size());
+        List<MoeLinear> moes = Reparam.moeLayers(m);
+        assertEquals(spec.layers().size(), moes.size());
+        for (MoeLinear l : moes) l.forceExpert(MoeLinear.MULT);
+        assertArrayEquals(before, m.forward(x, false).data(), 0f);
+        for (MoeLinear l : moes) assertArrayEquals(new float[]{0.6f, 0.4f}, l.alpha(), 1e-6f);
+    }
+
+    @Test
+    void measuredAlphaIsRecordedPerLayer() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.MoeOptions measured = new Reparam.MoeOptions(true, false, MoeLinear.DEFAULT_MODE, 0.01f, null, 1);
+        ShiftAddSpec.Moe spec = Reparam.toMoe(m, measured, new SplittableRandom(5));
+        assertEquals(12, spec.layers().size());
+        for (ShiftAddSpec.MoeLayer l : spec.layers()) {
+            double[] ns = l.nanosPerToken();
+            assertTrue(ns[0] > 0 && ns[1] > 0, l.name());
+            assertEquals(ns[0] / (ns[0] + ns[1]), l.alpha()[0], 1e-5);
+        }
+    }
+
+    @Test
+    void checkpointRoundTripRebuildsStructureBuffersAndOutputs(@TempDir Path dir) throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+        Tensor x = images(m.config(), 3, 4);
+        m.forward(x, false); // trains the hashes
+        Reparam.toMoe(m, FIXED, new SplittableRandom(5));
+        float[] expected = m.forward(x, false).data();
+        Path f = dir.resolve("m.safetensors");
+        Checkpoints.save(f, m, null, Map.of());
+        Model back = Checkpoints.load(f).model();
+        assertEquals(m.shiftAdd().toMetadata(), back.shiftAdd().toMetadata());
+        assertEquals(m.namedParameters().keySet(), back.namedParameters().keySet());
+        assertTrue(back.buffers().keySet().containsAll(m.buffers().keySet()) && !m.buffers().isEmpty());
+        for (AddAttention a : Reparam.addAttentions(back)) assertTrue(a.hash().isTrained());
+        assertArrayEquals(expected, back.forward(x, false).data(), 1e-5f);
+    }
+
+    @Test
+    void vitBothStagesSurviveACheckpointRoundTrip(@TempDir Path dir) throws Exception {
+        Model m = Configs.byName("vit_fmnist").build(1);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+        Tensor x = images(m.config(), 2, 4);
+        m.forward(x, false);
+        ShiftAddSpec.Moe spec = Reparam.toMoe(m, FIXED, new SplittableRandom(5));
+        assertEquals(m.blocks().size() * 5, spec.layers().size(), "qk, v, proj, fc1, fc2 per block");
+        float[] expected = m.forward(x, false).data();
+        Path f = dir.resolve("vit.safetensors");
+        Checkpoints.save(f, m, null, Map.of());
+        Model back = Checkpoints.load(f).model();
+        assertEquals("attn+moe", back.shiftAdd().stage());
+        assertArrayEquals(expected, back.forward(x, false).data(), 1e-5f);
+    }
+
+    @Test
+    void checkpointWithoutHashBuffersIsRefusedByName(@TempDir Path dir) throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+        m.forward(images(m.config(), 2, 4), false);
+        java.util.LinkedHashMap<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+        for (var p : m.parameters()) tensors.put(p.name(), p.value());
+        Map<String, String> meta = new java.util.LinkedHashMap<>(m.config().toMetadata());
+        meta.putAll(m.shiftAdd().toMetadata());
+        Path f = dir.resolve("nobuf.safetensors");
+        dev.shiftaddvit.io.Safetensors.write(f, tensors, meta);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(f));
+        assertTrue(e.getMessage().contains("stages.0.blocks.0.attn.hash.A"), e.getMessage());
+    }
+
+    @Test
+    void metadataNamingUnknownLayersIsRefused(@TempDir Path dir) throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toMoe(m, new Reparam.MoeOptions(true, false, MoeLinear.DEFAULT_MODE, 0.01f, new float[]{1, 1}, 1),
+                new SplittableRandom(5));
+        Path f = dir.resolve("m.safetensors");
+        Map<String, String> meta = new java.util.LinkedHashMap<>(m.shiftAdd().toMetadata());
+        meta.put("shiftadd.moe.layers", meta.get("shiftadd.moe.layers") + ",nowhere.fc1");
+        meta.put("shiftadd.moe.alpha.nowhere.fc1", "0.5,0.5");
+        Checkpoints.save(f, m, null, meta);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(f));
+        assertTrue(e.getMessage().contains("nowhere.fc1"), e.getMessage());
+    }
+}
