@@ -228,7 +228,7 @@ public final class KernelShootout {
         Runnable shiftInt = () -> MatShift.matShift(m, packed, xi, 0, k, yi, 0, n);
         Runnable toFixed = () -> FixedPoint.toFixed(x, 0, xi, 0, xi.length);
         Runnable forward = () -> MatShift.forward(m, packed, x, 0, k, yf, 0, n);
-        // Sanity: the deployment result agrees with the float product up to the flooring error.
+        // Sanity: the deployment result agrees with the float product up to the per-term rounding error.
         gemm.run();
         forward.run();
         double maxDiff = 0;

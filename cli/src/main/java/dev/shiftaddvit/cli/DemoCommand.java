@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.cli.report.StageResult;
+import dev.shiftaddvit.cost.CostReport;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.kernel.Parallel;
@@ -31,7 +32,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--sample", description = "Use the bundled 1,000-image sample even when the full test set is installed.")
     boolean sample;
 
-    private record Column(String title, Path file, Map<String, String> meta, StageResult result) {
+    private record Column(String title, Path file, Map<String, String> meta, StageResult result, CostReport cost) {
     }
 
     @Override
@@ -63,12 +64,12 @@ final class DemoCommand implements Callable<Integer> {
         Checkpoints.Loaded l = Checkpoints.load(file);
         Model m = l.model();
         StageResult r = StageMeasure.measure(title, file.toString(), m, test, seconds, l.metadata());
-        return new Column(title, file, l.metadata(), r);
+        return new Column(title, file, l.metadata(), r, StageMeasure.cost(m));
     }
 
     private static void print(List<Column> cols) {
         StageResult d = cols.getFirst().result();
-        row("", cols, c -> c.title(), null);
+        row("", cols, c -> c.title(), r -> "vs dense");
         row("top-1 (%)", cols, c -> String.format("%.2f", c.result().top1()),
                 r -> String.format("%+.2f pt", r.top1() - d.top1()));
         row("images/s (batch 32)", cols, c -> String.format("%.0f", c.result().imagesPerSecond()),
@@ -86,6 +87,13 @@ final class DemoCommand implements Callable<Integer> {
                 r -> String.format("%.2fx", (double) r.weightBytes() / d.weightBytes()));
         row("tokens to Shift experts", cols, c -> Double.isNaN(c.result().shiftTokenShare()) ? "-"
                 : String.format("%.1f %%", 100 * c.result().shiftTokenShare()), null);
+        if (cols.size() > 1) {
+            CostReport.Comparison c = cols.getLast().cost().convertedVs(cols.getFirst().cost());
+            System.out.printf("%nconverted layers (MoE and add-attention): %.1fx fewer multiplications, %.1f %% less "
+                            + "energy; weights %.2f -> %.2f MiB (%.2f MiB if only the Shift experts were kept)%n",
+                    c.multReduction(), 100 * c.energySaving(), c.parent().packedBytes() / 1048576.0,
+                    c.converted().packedBytes() / 1048576.0, c.converted().shiftOnlyBytes() / 1048576.0);
+        }
         System.out.println();
         for (Column c : cols) {
             String made = c.meta().getOrDefault("pipeline.command", c.meta().getOrDefault("train.command", "?"));

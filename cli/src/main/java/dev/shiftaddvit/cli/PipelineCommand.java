@@ -164,12 +164,15 @@ final class PipelineCommand implements Callable<Integer> {
             double r = l.nanosPerToken()[MoeLinear.SHIFT] / l.nanosPerToken()[MoeLinear.MULT];
             aMin = Math.min(aMin, a);
             aMax = Math.max(aMax, a);
+            if (Double.isNaN(r)) continue;
             rMin = Math.min(rMin, r);
             rMax = Math.max(rMax, r);
         }
         Map<String, String> out = new LinkedHashMap<>();
         out.put("alpha (Shift) per MoE layer", String.format("%.3f to %.3f", aMin, aMax));
-        out.put("measured Shift/Mult latency per token", String.format("%.2fx to %.2fx", rMin, rMax));
+        // Fixed or energy-derived α records no latency (NaN): the range stays empty.
+        out.put("measured Shift/Mult latency per token", rMin > rMax ? "not measured (alpha not from latency)"
+                : String.format("%.2fx to %.2fx", rMin, rMax));
         return out;
     }
 

@@ -76,7 +76,7 @@ class DeployTest {
         System.out.printf("deployed vs simulated (random pvt_v2_fmnist, %d images, %d Shift tokens): max |dlogit| %.3g%n",
                 data.size(), shiftTokens, maxDiff);
         assertTrue(shiftTokens > 0, "the routers send tokens to the Shift experts");
-        assertTrue(maxDiff > 0, "integer MatShift floors, so the logits are not bit-identical");
+        assertTrue(maxDiff > 0, "integer MatShift rounds each term to 2^-16, so the logits are not bit-identical");
     }
 
     /**

@@ -72,6 +72,8 @@ public final class TorchCheckpoint {
     private final String prefix;
     private final ByteOrder order;
     private final Map<String, ByteBuffer> storages = new HashMap<>();
+    /** Elements materialised so far: at most one per file byte (views may share a storage). */
+    private long materialized;
 
     private TorchCheckpoint(Path file, long fileSize, ZipFile zip) {
         this.file = file;
@@ -216,6 +218,13 @@ public final class TorchCheckpoint {
         }
         int[] shape = t.shape();
         int n = Tensor.checkedSize(shape);
+        // Every key may name the same memoised tensor; without a total, a small pickle could ask for
+        // many copies of the largest storage. Tied weights stay far below one element per file byte.
+        materialized += n;
+        if (materialized > fileSize) {
+            throw bad("tensor " + name + ": the state dict's tensors add up to more than " + fileSize
+                    + " elements, one per byte of the file (the same storage viewed over and over)");
+        }
         float[] out = new float[n];
         int rank = shape.length;
         int[] idx = new int[rank];
@@ -337,10 +346,18 @@ public final class TorchCheckpoint {
                 throw bad("tensor of shape " + size.items() + " at offset " + offset + " reaches beyond its storage "
                         + s.key() + " of " + s.numel() + " elements");
             }
+            long count;
             try {
-                Tensor.checkedSize(shape);
+                count = Tensor.checkedSize(shape);
             } catch (ShapeException e) {
                 throw bad("tensor of storage " + s.key() + ": " + e.getMessage());
+            }
+            // More elements than the storage holds means the view overlaps itself (a stride of 0, as
+            // expand() makes): a few bytes of file could then claim gigabytes.
+            if (count > s.numel()) {
+                throw bad("tensor of shape " + size.items() + " and stride " + stride.items() + " has " + count
+                        + " elements but its storage " + s.key() + " holds " + s.numel()
+                        + "; overlapping (expanded) views are not supported");
             }
             return new TensorRef(s, offset, shape, strides);
         }
