@@ -35,6 +35,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Mixin
     DataLimits limits;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Also checkpoint every N steps.") int every;
 
     @Override

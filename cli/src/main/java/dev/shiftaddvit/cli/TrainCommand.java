@@ -42,6 +42,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     DataLimits limits;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Also checkpoint every N steps.") int every;
 
     @Override

@@ -3,19 +3,13 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import dev.shiftaddvit.train.Checkpoints;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,35 +20,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class DeployCommandTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream oldOut;
-    private PrintStream oldErr;
-
-    @BeforeEach
-    void capture() {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-    }
-
-    private String stdout() {
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static Model tiny() {
-        return new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
-    }
-
+class DeployCommandTest extends ConsoleCapture {
     /** A tiny model with add-attention and MoE layers, saved as a checkpoint. */
     private static Path converted(Path dir) throws Exception {
         Model m = tiny();
