@@ -35,6 +35,13 @@ class ModelConfigTest {
     }
 
     @Test
+    void pvtV2ConfigsHaveTimmsParameterCounts() {
+        // Counted with timm 1.0.29: sum(p.numel() for p in timm.create_model(name).parameters()).
+        Map<String, Long> timm = Map.of("pvt_v2_b0", 3_666_760L, "pvt_v2_b1", 14_009_000L, "pvt_v2_b2", 25_362_856L);
+        timm.forEach((name, count) -> assertEquals(count, Configs.byName(name).build(0).parameterCount(), name));
+    }
+
+    @Test
     void metadataDescribingAHugeModelIsRejectedBeforeAllocating(@TempDir Path dir) throws Exception {
         Map<String, String> meta = new LinkedHashMap<>(Configs.byName("deit_tiny").toMetadata());
         meta.put("embed_dim", "65536");
