@@ -63,8 +63,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         Checkpoints.Loaded l = Checkpoints.load(file);
         Model m = l.model();
-        StageResult r = StageMeasure.measure(title, file.toString(), m, test, seconds, l.metadata());
-        return new Column(title, file, l.metadata(), r, StageMeasure.cost(m));
+        CostReport cost = StageMeasure.cost(m);
+        StageResult r = StageMeasure.measure(title, file.toString(), m, test, seconds, l.metadata(), cost);
+        return new Column(title, file, l.metadata(), r, cost);
     }
 
     private static void print(List<Column> cols) {

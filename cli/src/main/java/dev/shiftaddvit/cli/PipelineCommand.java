@@ -3,6 +3,7 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.cli.report.PipelineReport;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.cli.report.StageResult;
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
@@ -18,9 +19,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,11 +107,14 @@ final class PipelineCommand implements Callable<Integer> {
             Deploy.save(deployed, fin.model(), meta);
             System.err.printf("wrote %s (5-bit shift codes, %,d bytes)%n", deployed, Files.size(deployed));
         });
+        // Each file is loaded once; the measured models also serve the agreement and α summary below.
+        Checkpoints.Loaded moeModel = Checkpoints.load(moe);
+        Checkpoints.Loaded deployedModel = Checkpoints.load(deployed);
         List<StageResult> stages = new ArrayList<>();
-        stages.add(measure("dense", parent, data));
-        stages.add(measure("attn", attn, data));
-        stages.add(measure("moe", moe, data));
-        stages.add(measure("deployed", deployed, data));
+        stages.add(measure("dense", parent, Checkpoints.load(parent), data));
+        stages.add(measure("attn", attn, Checkpoints.load(attn), data));
+        stages.add(measure("moe", moe, moeModel, data));
+        stages.add(measure("deployed", deployed, deployedModel, data));
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", command);
         info.put("parent", parent.toString());
@@ -120,29 +124,30 @@ final class PipelineCommand implements Callable<Integer> {
         info.put("test images", Integer.toString(data.test().n()));
         info.put("attn top-1 right after conversion", top1(attnInit, data));
         info.put("moe top-1 right after conversion", top1(moeInit, data));
-        info.putAll(alphaSummary(Checkpoints.load(moe).model()));
-        info.put("deployed vs float simulation", agreement(moe, deployed, data));
+        info.putAll(alphaSummary(moeModel.model()));
+        info.put("deployed vs float simulation", agreement(moeModel.model(), deployedModel.model(), data));
         PipelineReport.write(dir, new PipelineSummary(stages, info));
         System.err.printf("wrote %s%n", dir.resolve(PipelineReport.REPORT));
         if (out != null) {
-            Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-            Files.copy(deployed, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.write(out, ch -> {
+                try (FileChannel in = FileChannel.open(deployed)) {
+                    for (long pos = 0, n = in.size(); pos < n; ) pos += in.transferTo(pos, n - pos, ch);
+                }
+            });
             System.err.printf("copied %s to %s%n", deployed, out);
         }
         return 0;
     }
 
-    private StageResult measure(String stage, Path file, TrainRun.Data data) {
-        Checkpoints.Loaded l = Checkpoints.load(file);
-        return StageMeasure.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata());
+    private StageResult measure(String stage, Path file, Checkpoints.Loaded l, TrainRun.Data data) {
+        return StageMeasure.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata(),
+                StageMeasure.cost(l.model()));
     }
 
     /** Top-1 agreement of the simulated and deployed forms over the test set, as the report states it. */
-    private static String agreement(Path simulated, Path deployed, TrainRun.Data data) {
-        Model sim = Checkpoints.load(simulated).model();
+    private static String agreement(Model sim, Model deployed, TrainRun.Data data) {
         BatchSource src = new BatchSource(data.test(), sim.config().mean(), sim.config().std());
-        Agreement a = Agreement.measure(sim, Checkpoints.load(deployed).model(), src, 256, null);
+        Agreement a = Agreement.measure(sim, deployed, src, 256, null);
         return String.format("%d of %d images change top-1, max |Δlogit| %.2g", a.differing(), a.images(),
                 a.maxAbsDiff());
     }

@@ -24,8 +24,9 @@ final class StageMeasure {
     private StageMeasure() {
     }
 
+    /** costReport is the model's {@link #cost}, which callers that also print it compute once. */
     static StageResult measure(String stage, String file, Model model, Dataset test, double speedSeconds,
-                               Map<String, String> meta) {
+                               Map<String, String> meta, CostReport costReport) {
         List<MoeLinear> moes = Reparam.moeLayers(model);
         for (MoeLinear m : moes) m.resetRoutingStats();
         Evaluation eval = EvalCommand.evaluate(model, test, 256, true);
@@ -37,7 +38,7 @@ final class StageMeasure {
         }
         double share = mult + shift == 0 ? Double.NaN : (double) shift / (mult + shift);
         Speed.Result speed = Speed.measure(model, 32, speedSeconds);
-        CostReport.Totals cost = cost(model).total();
+        CostReport.Totals cost = costReport.total();
         System.err.printf("[%s] top-1 %.2f%% on %d images, %.0f images/s, %.2f ms, %.2f M mults/image, shift share %s%n",
                 stage, eval.top1(), eval.images(), speed.imagesPerSecond(), speed.latencyMedianMs(), cost.mults() / 1e6,
                 Double.isNaN(share) ? "n/a" : String.format("%.1f%%", 100 * share));

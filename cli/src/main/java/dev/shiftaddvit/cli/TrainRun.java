@@ -19,13 +19,6 @@ import java.util.Map;
 
 /** One training or fine-tuning run shared by train, finetune and pipeline: progress, checkpoints, resume, final file. */
 final class TrainRun {
-    /** What a run produced: every epoch's statistics (this invocation's) and the minutes it took. */
-    record Outcome(List<Trainer.EpochStats> epochs, double minutes) {
-        Trainer.EpochStats last() {
-            return epochs.isEmpty() ? null : epochs.getLast();
-        }
-    }
-
     /** Fashion-MNIST train and test sets, optionally cut to their first images (smoke runs). */
     record Data(Path dir, Dataset train, Dataset test) {
         static Data load(Path flag, Integer limit, Integer evalLimit) {
@@ -63,7 +56,7 @@ final class TrainRun {
      * Trains {@code model} (or, with resume, the model in {@code ckpt}) and writes {@code out} with {@code meta}
      * plus the hyper-parameters and the final top-1.
      */
-    static Outcome run(Model model, TrainConfig tc, Dataset trainSet, Dataset testSet, Path out, Path ckpt,
+    static void run(Model model, TrainConfig tc, Dataset trainSet, Dataset testSet, Path out, Path ckpt,
                        boolean resume, int checkpointEvery, Map<String, String> meta) throws IOException {
         int startEpoch = 0;
         int startStep = 0;
@@ -124,6 +117,5 @@ final class TrainRun {
         if (last != null && last.eval() != null) {
             System.out.printf("top-1 %.2f%% on %d test images%n", last.eval().top1(), last.eval().images());
         }
-        return new Outcome(epochs, minutes);
     }
 }
