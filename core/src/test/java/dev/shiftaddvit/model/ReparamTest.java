@@ -92,7 +92,9 @@ class ReparamTest {
         List<MoeLinear> moes = Reparam.moeLayers(m);
         assertEquals(spec.layers().size(), moes.size());
         for (MoeLinear l : moes) l.forceExpert(MoeLinear.MULT);
-        assertArrayEquals(before, m.forward(x, false).data(), 0f);
+        // Same arithmetic, but JIT-compiled and interpreted lane reductions may differ in the last bit; one
+        // token on a Shift expert would move the logits by ~1e-3.
+        assertArrayEquals(before, m.forward(x, false).data(), 1e-6f);
         for (MoeLinear l : moes) assertArrayEquals(new float[]{0.6f, 0.4f}, l.alpha(), 1e-6f);
     }
 
