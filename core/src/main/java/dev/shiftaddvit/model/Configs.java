@@ -22,6 +22,10 @@ public final class Configs {
         REGISTRY.put("pvt_v2_b0", () -> new PvtV2Config("pvt_v2_b0", 224, 3, 1000, new int[]{32, 64, 160, 256},
                 new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, 7, 4,
                 true, IMAGENET_MEAN, IMAGENET_STD));
+        // The ShiftAddViT starting point: B0 with spatial reduction removed (global MSA in every stage).
+        REGISTRY.put("pvt_v2_b0_msa", () -> new PvtV2Config("pvt_v2_b0_msa", 224, 3, 1000, new int[]{32, 64, 160, 256},
+                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{1, 1, 1, 1}, new int[]{2, 2, 2, 2}, 7, 4,
+                true, IMAGENET_MEAN, IMAGENET_STD));
         REGISTRY.put("pvt_v2_b1", () -> new PvtV2Config("pvt_v2_b1", 224, 3, 1000, new int[]{64, 128, 320, 512},
                 new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, 7, 4,
                 true, IMAGENET_MEAN, IMAGENET_STD));

@@ -42,6 +42,16 @@ class ModelConfigTest {
     }
 
     @Test
+    void fullAttentionB0IsB0WithoutItsSpatialReductionLayers() {
+        // B0 has two blocks in each of stages 1-3 with an sr conv (C·C·sr² + C) and its LayerNorm (2C).
+        long sr = 0;
+        int[] dims = {32, 64, 160};
+        int[] ratios = {8, 4, 2};
+        for (int s = 0; s < 3; s++) sr += 2L * ((long) dims[s] * dims[s] * ratios[s] * ratios[s] + 3L * dims[s]);
+        assertEquals(3_666_760L - sr, Configs.byName("pvt_v2_b0_msa").build(0).parameterCount());
+    }
+
+    @Test
     void metadataDescribingAHugeModelIsRejectedBeforeAllocating(@TempDir Path dir) throws Exception {
         Map<String, String> meta = new LinkedHashMap<>(Configs.byName("deit_tiny").toMetadata());
         meta.put("embed_dim", "65536");
