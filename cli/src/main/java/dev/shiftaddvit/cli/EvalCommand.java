@@ -2,6 +2,7 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.LabeledImages;
+import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.train.BatchSource;
@@ -19,7 +20,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Top-1 accuracy and throughput on the Fashion-MNIST test set (or the bundled sample), or on a "
-                + "class-per-folder image set (--images DIR: DIR/<class>/*.jpg|png, labels = sorted folder names).",
+                + "class-per-folder image set (--images DIR: DIR/<class>/*.jpg|png, labels = sorted folder names; "
+                + "DIR/val/<class>/ when DIR holds train/ and val/, the layout the training commands read).",
                 "Image files go through the DeiT evaluation transform (--crop-pct, --interpolation)."})
 final class EvalCommand implements Callable<Integer> {
     @Mixin
@@ -32,7 +34,7 @@ final class EvalCommand implements Callable<Integer> {
     boolean sample;
 
     @Option(names = "--images", paramLabel = "DIR",
-            description = "Evaluate on DIR/<class>/*.jpg|png instead of Fashion-MNIST.")
+            description = "Evaluate on DIR/<class>/*.jpg|png (or DIR/val/<class>/*.jpg|png) instead of Fashion-MNIST.")
     Path imagesDir;
 
     @Mixin
@@ -72,10 +74,16 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private ImageFolder imageFolder(Model m) {
-        ImageFolder f = ImageFolder.open(imagesDir, imageOptions.preprocess(m.config()));
+        Path root = imagesDir;
+        if (TrainValFolders.isSplit(imagesDir)) {
+            root = imagesDir.resolve(TrainValFolders.VAL);
+            System.err.printf("evaluating on %s (%s holds %s/ and %s/)%n", root, imagesDir, TrainValFolders.TRAIN,
+                    TrainValFolders.VAL);
+        }
+        ImageFolder f = ImageFolder.open(root, imageOptions.preprocess(m.config()));
         int classes = m.config().numClasses();
         if (f.classes().size() > classes) {
-            throw new IllegalArgumentException(imagesDir + " has " + f.classes().size() + " class folders; model "
+            throw new IllegalArgumentException(root + " has " + f.classes().size() + " class folders; model "
                     + m.config().name() + " has " + classes + " classes");
         }
         if (f.classes().size() < classes) {

@@ -14,9 +14,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = {"Fine-tune a (reparameterised) model with the same trainer as dense training: fresh optimizer "
-                + "and schedule, checkpoints every epoch, --resume continues.",
+                + "and schedule, checkpoints every epoch, --resume continues. Data: Fashion-MNIST, or your own "
+                + "images with --images DIR (DIR/train/<class>/, DIR/val/<class>/; one class per folder).",
                 "Defaults: 3 epochs, batch 128, lr 5e-4 (min 1e-6), warm-up 0.2, weight decay 0.05, label smoothing 0.1, "
-                        + "clip 1, crop pad 2, flips, no erasing, seed 0."})
+                        + "clip 1, crop pad 2 (0 with --images, which crops with random resized crops), flips, "
+                        + "no erasing, seed 0."})
 final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -41,9 +43,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
-        TrainRun.Data data = limits.load(common);
+        Path ckpt = TrainRun.checkpointFor(out);
+        Checkpoints.Loaded resumed = resume ? TrainRun.resumeFrom(ckpt) : null;
         Checkpoints.Loaded from = Checkpoints.load(model);
-        Model m = from.model();
+        Model m = resumed != null ? resumed.model() : from.model();
+        TrainRun.Data data = limits.load(common, m.config());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("train.init", model.toString());
         for (String k : new String[]{"reparam.command", "reparam.parent", "train.command"}) {
@@ -51,9 +55,9 @@ final class FinetuneCommand implements Callable<Integer> {
             if (v != null) meta.put(k.equals("train.command") ? "train.init_command" : k, v);
         }
         meta.put("train.command", CommandLineCapture.commandLine());
-        meta.put("train.data", data.dir().toString());
-        TrainRun.run(m, hyper.resolve(TrainOptions.FINETUNE), data.train(), data.test(), out,
-                TrainRun.checkpointFor(out), resume, every, meta);
+        meta.put("train.data", data.source().toString());
+        TrainRun.run(m, resumed, hyper.resolve(limits.defaults(TrainOptions.FINETUNE)), data.train(), data.test(), out,
+                ckpt, every, meta);
         return 0;
     }
 }

@@ -32,6 +32,8 @@ import java.util.concurrent.Callable;
         description = {"Dense -> attn -> moe -> deployed: reparameterise a trained model stage by stage, fine-tune "
                 + "after each, freeze it into a deploy file (5-bit shift codes, MatShift/MatAdd kernels), then measure "
                 + "every stage and write a report (Markdown and PNG plots).",
+                "Data: Fashion-MNIST, or your own images with --images DIR (DIR/train/<class>/ for the KSH hashes and "
+                        + "the fine-tunes, DIR/val/<class>/ for the measurements; the model needs one class per folder).",
                 "Each stage's files go to --dir; a stage whose output exists is reused and an interrupted fine-tune "
                         + "resumes, so re-running the same command continues where it stopped."})
 final class PipelineCommand implements Callable<Integer> {
@@ -63,6 +65,10 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--moe-lr", defaultValue = "2.5e-4", description = "Peak fine-tune rate after moe (default: ${DEFAULT-VALUE}).")
     float moeLr;
 
+    @Option(names = "--batch-size", defaultValue = "128", description = "Fine-tune batch size (default: "
+            + "${DEFAULT-VALUE}).")
+    int batchSize;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of conversions and fine-tunes (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -77,8 +83,9 @@ final class PipelineCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.apply();
         Path parent = model != null ? model : DefaultModels.dense();
+        Checkpoints.Loaded dense = Checkpoints.load(parent);
+        TrainRun.Data data = limits.load(common, dense.model().config());
         Files.createDirectories(dir);
-        TrainRun.Data data = limits.load(common);
         String command = CommandLineCapture.commandLine();
 
         Path attnInit = dir.resolve("attn-init.safetensors");
@@ -111,7 +118,7 @@ final class PipelineCommand implements Callable<Integer> {
         Checkpoints.Loaded moeModel = Checkpoints.load(moe);
         Checkpoints.Loaded deployedModel = Checkpoints.load(deployed);
         List<StageResult> stages = new ArrayList<>();
-        stages.add(measure("dense", parent, Checkpoints.load(parent), data));
+        stages.add(measure("dense", parent, dense, data));
         stages.add(measure("attn", attn, Checkpoints.load(attn), data));
         stages.add(measure("moe", moe, moeModel, data));
         stages.add(measure("deployed", deployed, deployedModel, data));
@@ -141,7 +148,7 @@ final class PipelineCommand implements Callable<Integer> {
 
     private StageResult measure(String stage, Path file, Checkpoints.Loaded l, TrainRun.Data data) {
         return StageMeasure.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata(),
-                StageMeasure.cost(l.model()));
+                StageMeasure.cost(l.model(), data.costImages()));
     }
 
     /** Top-1 agreement of the simulated and deployed forms over the test set, as the report states it. */
@@ -201,17 +208,18 @@ final class PipelineCommand implements Callable<Integer> {
             return;
         }
         Path ckpt = TrainRun.checkpointFor(output);
-        boolean resume = Files.exists(ckpt);
-        System.err.printf("[%s] fine-tuning %d epochs at lr %s%s%n", name, epochs, lr, resume ? " (resuming)" : "");
-        TrainConfig d = TrainOptions.FINETUNE;
-        TrainConfig tc = new TrainConfig(epochs, d.batchSize(), lr, d.minLr(), d.warmupEpochs(), d.weightDecay(),
+        Checkpoints.Loaded resumed = Files.exists(ckpt) ? TrainRun.resumeFrom(ckpt) : null;
+        System.err.printf("[%s] fine-tuning %d epochs at lr %s%s%n", name, epochs, lr,
+                resumed != null ? " (resuming)" : "");
+        TrainConfig d = limits.defaults(TrainOptions.FINETUNE);
+        TrainConfig tc = new TrainConfig(epochs, batchSize, lr, d.minLr(), d.warmupEpochs(), d.weightDecay(),
                 d.labelSmoothing(), d.clipNorm(), d.augment(), seed);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("train.init", init.toString());
         meta.put("train.command", command);
         meta.put("pipeline.stage", name);
-        Model m = resume ? null : Checkpoints.load(init).model();
-        TrainRun.run(m, tc, data.train(), data.test(), output, ckpt, resume, 0, meta);
+        Model m = resumed != null ? resumed.model() : Checkpoints.load(init).model();
+        TrainRun.run(m, resumed, tc, data.train(), data.test(), output, ckpt, 0, meta);
     }
 
     private static void save(Path file, Model m, Path parent, String command) throws IOException {

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.train.Checkpoints;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "reparam", mixinStandardHelpOptions = true,
         description = {"Reparameterise a trained model: --stage attn swaps attention for add-only attention on binary "
-                + "codes (KSH trained on one training batch); --stage moe turns linear layers into Mult/Shift mixtures "
+                + "codes (KSH trained on one training batch, from Fashion-MNIST or --images DIR/train); --stage moe turns linear layers into Mult/Shift mixtures "
                 + "of experts with latency weights measured on this machine.",
                 "Follow with `finetune` to recover accuracy; `pipeline` runs both stages."})
 final class ReparamCommand implements Callable<Integer> {
@@ -36,14 +37,20 @@ final class ReparamCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the routers, conv taps and hash batch.")
     long seed;
 
+    @Option(names = "--images", paramLabel = "DIR", description = "Train the KSH hashes on DIR/train/<class>/*.jpg|png "
+            + "(the layout of the training commands' --images) instead of Fashion-MNIST.")
+    Path images;
+
+    @Mixin
+    ImageOptions imageOptions;
+
     @Override
     public Integer call() throws IOException {
         common.apply();
         Checkpoints.Loaded in = Checkpoints.load(model);
         Model m = in.model();
         switch (stage) {
-            case "attn" -> ReparamStage.attn(m, options.attn(), TrainRun.Data.load(common.data, null, null).train(),
-                    options.hashImages, seed);
+            case "attn" -> ReparamStage.attn(m, options.attn(), hashImages(m), options.hashImages, seed);
             case "moe" -> ReparamStage.moe(m, options.moe(), seed);
             default -> throw new IllegalArgumentException("--stage must be attn or moe, got " + stage);
         }
@@ -53,5 +60,11 @@ final class ReparamCommand implements Callable<Integer> {
         Checkpoints.save(out, m, null, meta);
         System.err.printf("wrote %s (%s, %,d parameters)%n", out, m.shiftAdd().stage(), m.parameterCount());
         return 0;
+    }
+
+    /** The training images the hashes are trained on. */
+    private LabeledImages hashImages(Model m) {
+        if (images != null) return DataLimits.folders(images, m.config(), imageOptions).train();
+        return TrainRun.Data.fashionMnist(common.data, null, null).train();
     }
 }

@@ -1,15 +1,15 @@
 package dev.shiftaddvit.cli;
 
-import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.ShiftAddSpec;
 import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.train.Augment;
 import dev.shiftaddvit.train.Batch;
 import dev.shiftaddvit.train.BatchSource;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** The two reparameterisation stages as the CLI runs them: convert, then train KSH on one training batch. */
@@ -17,13 +17,15 @@ final class ReparamStage {
     private ReparamStage() {
     }
 
-    /** Stage attn; the hashes are trained on the first {@code hashImages} images of the seed's epoch-0 order. */
-    static ShiftAddSpec.Attn attn(Model model, Reparam.AttnOptions o, Dataset train, int hashImages, long seed) {
+    /**
+     * Stage attn; the hashes are trained on the first {@code hashImages} images of the seed's epoch-0 order, as the
+     * evaluation transform shows them (no augmentation, centre crops of image files).
+     */
+    static ShiftAddSpec.Attn attn(Model model, Reparam.AttnOptions o, LabeledImages train, int hashImages, long seed) {
         ShiftAddSpec.Attn spec = Reparam.toAddAttention(model, o, new SplittableRandom(seed));
         if (o.layer().codes() == AddAttention.CodeKind.KSH) {
             BatchSource src = new BatchSource(train, model.config().mean(), model.config().std());
-            Batch b = src.training(src.permutation(seed, 0), 0, Math.min(hashImages, train.n()),
-                    Augment.NONE, seed, 0);
+            Batch b = src.select(Arrays.copyOf(src.permutation(seed, 0), Math.min(hashImages, train.n())));
             long t0 = System.nanoTime();
             model.forward(b.images(), false);
             System.err.printf("trained KSH hashes of %d blocks on %d images (%.1f s)%n", spec.blocks().size(), b.size(),

@@ -4,8 +4,8 @@ import dev.shiftaddvit.cli.report.EpochPoint;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostAnalyzer;
 import dev.shiftaddvit.cost.CostReport;
-import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.MoeLinear;
@@ -18,14 +18,14 @@ import java.util.Map;
 
 /** Measures one pipeline stage: test top-1 with the routing split, speed, operations, energy and weight bytes. */
 final class StageMeasure {
-    /** Images the operation counts are measured on (the first of the bundled sample). */
+    /** Images the operation counts are measured on (the first of the bundled sample or of a test set). */
     static final int COST_IMAGES = 64;
 
     private StageMeasure() {
     }
 
     /** costReport is the model's {@link #cost}, which callers that also print it compute once. */
-    static StageResult measure(String stage, String file, Model model, Dataset test, double speedSeconds,
+    static StageResult measure(String stage, String file, Model model, LabeledImages test, double speedSeconds,
                                Map<String, String> meta, CostReport costReport) {
         List<MoeLinear> moes = Reparam.moeLayers(model);
         for (MoeLinear m : moes) m.resetRoutingStats();
@@ -48,10 +48,15 @@ final class StageMeasure {
                 "0")), Double.parseDouble(meta.getOrDefault("train.minutes_this_run", "0")), history(meta));
     }
 
+    /** Operation counts on the first images of the bundled Fashion-MNIST sample. */
     static CostReport cost(Model model) {
-        Dataset sample = FashionMnist.bundledSample().subset(0, COST_IMAGES);
-        BatchSource src = new BatchSource(sample, model.config().mean(), model.config().std());
-        return CostAnalyzer.analyze(model, src.sequential(0, COST_IMAGES).images());
+        return cost(model, FashionMnist.bundledSample());
+    }
+
+    /** Operation counts on the first {@value #COST_IMAGES} (or fewer) of {@code images}. */
+    static CostReport cost(Model model, LabeledImages images) {
+        BatchSource src = new BatchSource(images, model.config().mean(), model.config().std());
+        return CostAnalyzer.analyze(model, src.sequential(0, Math.min(COST_IMAGES, images.n())).images());
     }
 
     /** "epoch:loss:acc:top1;…" as {@link TrainRun} records it (empty when absent). */

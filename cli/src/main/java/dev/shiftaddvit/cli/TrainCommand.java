@@ -1,7 +1,11 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.data.ImageFolder;
+import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.train.Checkpoints;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -10,14 +14,19 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a model from a named config on Fashion-MNIST; checkpoints every epoch, --resume continues.",
+        description = {"Train a model from a named config on Fashion-MNIST, or on your own images (--images DIR: "
+                + "DIR/train/<class>/ and DIR/val/<class>/; a new model's head gets one class per folder); "
+                + "checkpoints every epoch, --resume continues.",
                 "Defaults: 12 epochs, batch 128, lr 2e-3 (min 1e-5), warm-up 1, weight decay 0.05, label smoothing 0.1, "
-                        + "clip 1, crop pad 2, flips, erase 0.25, seed 0."})
+                        + "clip 1, crop pad 2 (0 with --images, which crops with random resized crops), flips, "
+                        + "erase 0.25, seed 0."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -37,6 +46,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", description = "Start from the weights of this model file (a fine-tune: fresh optimizer and schedule).")
     Path init;
 
+    @Option(names = "--new-head", description = "With --init and --images: keep every weight of the --init model "
+            + "but the classifier, which starts afresh with one class per folder (transfer from a pretrained model).")
+    boolean newHead;
+
     @Mixin
     TrainOptions hyper;
 
@@ -48,25 +61,70 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
-        TrainRun.Data data = limits.load(common);
         Path ckpt = checkpoint != null ? checkpoint : TrainRun.checkpointFor(out);
-        TrainConfig tc = hyper.resolve(TrainOptions.TRAIN);
+        TrainConfig tc = hyper.resolve(limits.defaults(TrainOptions.TRAIN));
         Map<String, String> meta = new LinkedHashMap<>();
         if (resume && init != null) throw new IllegalArgumentException("--resume and --init exclude each other");
-        Model model = null;
-        if (init != null) {
+        if (newHead && (init == null || limits.images == null)) {
+            throw new IllegalArgumentException("--new-head needs --init and --images");
+        }
+        Checkpoints.Loaded resumed = resume ? TrainRun.resumeFrom(ckpt) : null;
+        Model model;
+        if (resumed != null) {
+            model = resumed.model();
+        } else if (init != null) {
             Checkpoints.Loaded from = Checkpoints.load(init);
             model = from.model();
             meta.put("train.init", init.toString());
             String before = from.metadata().get("train.command");
             if (before != null) meta.put("train.init_command", before);
             System.err.printf("fine-tuning %s from %s%n", model.config().name(), init);
-        } else if (!resume) {
-            model = Configs.byName(modelName).build(tc.seed());
+            if (newHead) model = withNewHead(model, tc.seed());
+        } else {
+            model = sizedToFolders(Configs.byName(modelName)).build(tc.seed());
         }
+        TrainRun.Data data = limits.load(common, model.config());
         meta.put("train.command", CommandLineCapture.commandLine());
-        meta.put("train.data", data.dir().toString());
-        TrainRun.run(model, tc, data.train(), data.test(), out, ckpt, resume, every, meta);
+        meta.put("train.data", data.source().toString());
+        TrainRun.run(model, resumed, tc, data.train(), data.test(), out, ckpt, every, meta);
         return 0;
+    }
+
+    /** A model with one class per folder holding {@code from}'s weights wherever the shapes agree (all but the head). */
+    private Model withNewHead(Model from, long seed) {
+        if (!from.shiftAdd().isDense()) {
+            throw new IllegalArgumentException("--new-head needs a dense model; " + init + " is " + from.shiftAdd().stage());
+        }
+        Model to = sizedToFolders(from.config()).build(seed);
+        Map<String, Parameter> source = from.namedParameters();
+        for (Parameter p : to.parameters()) {
+            Parameter q = source.get(p.name());
+            if (q != null && Arrays.equals(q.value().shape(), p.value().shape())) {
+                System.arraycopy(q.value().data(), 0, p.value().data(), 0, p.value().data().length);
+            } else {
+                System.err.printf("  %s starts afresh%n", p.name());
+            }
+        }
+        return to;
+    }
+
+    /** With --images, the named config with one class per folder of DIR/train. */
+    private ModelConfig sizedToFolders(ModelConfig config) {
+        if (limits.images == null) return config;
+        DataLimits.requireRgb(config);
+        ImageFolder train = ImageFolder.open(limits.images.resolve(TrainValFolders.TRAIN),
+                limits.imageOptions.preprocess(config));
+        int classes = train.classes().size();
+        if (classes == config.numClasses()) return config;
+        System.err.printf("%s with a %d-class head (not %d) for the class folders of %s%n", config.name(), classes,
+                config.numClasses(), train.source());
+        return withClasses(config, classes);
+    }
+
+    /** The config with another class count, through its metadata (which holds every field of a config). */
+    static ModelConfig withClasses(ModelConfig config, int classes) {
+        Map<String, String> meta = new HashMap<>(config.toMetadata());
+        meta.put("num_classes", Integer.toString(classes));
+        return ModelConfig.fromMetadata(meta, config.name());
     }
 }

@@ -2,6 +2,7 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -19,9 +20,16 @@ import java.util.Map;
 
 /** One training or fine-tuning run shared by train, finetune and pipeline: progress, checkpoints, resume, final file. */
 final class TrainRun {
-    /** Fashion-MNIST train and test sets, optionally cut to their first images (smoke runs). */
-    record Data(Path dir, Dataset train, Dataset test) {
-        static Data load(Path flag, Integer limit, Integer evalLimit) {
+    /**
+     * Training and test images: Fashion-MNIST, or a user's class folders ({@code --images}).
+     *
+     * @param source    the directory they come from, recorded as train.data
+     * @param costImages what operation counts are measured on: the bundled Fashion-MNIST sample (as
+     *                  demo and cost use), or the test images of a folder
+     */
+    record Data(Path source, LabeledImages train, LabeledImages test, LabeledImages costImages) {
+        /** Fashion-MNIST train and test sets, optionally cut to their first images (smoke runs). */
+        static Data fashionMnist(Path flag, Integer limit, Integer evalLimit) {
             Path dir = DefaultModels.dataDir(flag).orElseThrow(() -> new IllegalArgumentException(
                     "Fashion-MNIST not found in " + FashionMnist.DEFAULT_DIR
                             + "; install it (apt-get install dataset-fashion-mnist) or pass --data DIR"));
@@ -29,7 +37,7 @@ final class TrainRun {
             Dataset test = FashionMnist.load(dir, FashionMnist.Split.TEST);
             if (limit != null) train = train.subset(0, Math.min(limit, train.n()));
             if (evalLimit != null) test = test.subset(0, Math.min(evalLimit, test.n()));
-            return new Data(dir, train, test);
+            return new Data(dir, train, test, FashionMnist.bundledSample());
         }
     }
 
@@ -52,19 +60,23 @@ final class TrainRun {
         return out.resolveSibling(out.getFileName() + ".ckpt");
     }
 
+    /** The checkpoint --resume continues from; callers load it first because the data depend on its model. */
+    static Checkpoints.Loaded resumeFrom(Path ckpt) {
+        if (!Files.exists(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
+        return Checkpoints.load(ckpt);
+    }
+
     /**
-     * Trains {@code model} (or, with resume, the model in {@code ckpt}) and writes {@code out} with {@code meta}
-     * plus the hyper-parameters and the final top-1.
+     * Trains {@code model} and writes {@code out} with {@code meta} plus the hyper-parameters and the final top-1.
+     * With {@code resumed} (the {@link #resumeFrom} of {@code ckpt}, whose model {@code model} is), training
+     * continues at its epoch and step with its optimizer state.
      */
-    static void run(Model model, TrainConfig tc, Dataset trainSet, Dataset testSet, Path out, Path ckpt,
-                       boolean resume, int checkpointEvery, Map<String, String> meta) throws IOException {
+    static void run(Model model, Checkpoints.Loaded resumed, TrainConfig tc, LabeledImages trainSet,
+                    LabeledImages testSet, Path out, Path ckpt, int checkpointEvery, Map<String, String> meta)
+            throws IOException {
         int startEpoch = 0;
         int startStep = 0;
-        Checkpoints.Loaded resumed = null;
-        if (resume) {
-            if (!Files.exists(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
-            resumed = Checkpoints.load(ckpt);
-            model = resumed.model();
+        if (resumed != null) {
             startEpoch = resumed.nextEpoch();
             startStep = resumed.nextStep();
             System.err.printf("resuming %s from %s at epoch %d, step %d%n", model.config().name(), ckpt,

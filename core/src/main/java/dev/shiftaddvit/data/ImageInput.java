@@ -29,7 +29,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * {@link Preprocess} ({@link #readRgb}).
  *
  * <p>Steps: the declared width and height are read with an {@link ImageReader} <em>before</em> any
- * pixel is decoded and rejected above {@value #MAX_SIDE} per side or {@value #MAX_PIXELS} pixels;
+ * pixel is decoded and rejected above {@value #MAX_SIDE} per side or {@link #maxPixels()} pixels, so
+ * that a tiny file declaring a huge canvas (a decompression bomb) costs no allocation;
  * large images are decoded subsampled (to about 8× the target size); colour becomes luminance
  * (0.299 R + 0.587 G + 0.114 B), transparent pixels are composited over white, grayscale images are
  * read from their samples (no colour-space conversion); the image is padded to a square with its
@@ -46,14 +47,35 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 public final class ImageInput {
     /** The largest accepted width or height. */
     public static final int MAX_SIDE = 16384;
-    /** The largest accepted pixel count (64 Mpx). */
-    public static final long MAX_PIXELS = 64L << 20;
+    /**
+     * The default largest pixel count, 40 Mpx: a 36 Mpx camera photo passes, while a PNG of under 70 bytes
+     * declaring 16384x4096 (64 Mpx, about 192 MB once decoded to RGB) is refused.
+     */
+    public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
+    /** System property overriding {@link #DEFAULT_MAX_PIXELS} (a positive pixel count). */
+    public static final String MAX_PIXELS_PROPERTY = "shiftaddvit.image.maxPixels";
     /** The largest accepted file. */
     public static final long MAX_FILE_BYTES = 256L << 20;
 
     private static final Set<String> FORMATS = Set.of("png", "jpeg", "jpg", "gif", "bmp");
 
     private ImageInput() {}
+
+    /** The largest accepted pixel count: {@value #MAX_PIXELS_PROPERTY} if set, else {@link #DEFAULT_MAX_PIXELS}. */
+    public static long maxPixels() {
+        String v = System.getProperty(MAX_PIXELS_PROPERTY);
+        if (v == null) return DEFAULT_MAX_PIXELS;
+        long n;
+        try {
+            n = Long.parseLong(v.strip());
+        } catch (NumberFormatException e) {
+            n = 0;
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException("-D" + MAX_PIXELS_PROPERTY + "=" + v + " is not a positive pixel count");
+        }
+        return n;
+    }
 
     /** A decoded grayscale image in [0, 1], row-major. */
     public record Gray(float[] pixels, int width, int height) {}
@@ -171,9 +193,11 @@ public final class ImageInput {
             if (w <= 0 || h <= 0) {
                 throw new InvalidInputException(source, "declared size " + w + "x" + h + " is empty");
             }
-            if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS) {
-                throw new InvalidInputException(source, "declared size " + w + "x" + h + " is too large (limits: "
-                        + MAX_SIDE + " per side, " + MAX_PIXELS + " pixels)");
+            long maxPixels = maxPixels();
+            if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > maxPixels) {
+                throw new InvalidInputException(source, "declared size " + w + "x" + h + " (" + (long) w * h
+                        + " pixels) is too large (limits: " + MAX_SIDE + " per side, " + maxPixels + " pixels; -D"
+                        + MAX_PIXELS_PROPERTY + " raises the pixel limit)");
             }
             ImageReadParam param = reader.getDefaultReadParam();
             if (targetSize > 0) {

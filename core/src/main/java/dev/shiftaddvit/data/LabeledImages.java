@@ -1,5 +1,7 @@
 package dev.shiftaddvit.data;
 
+import java.util.SplittableRandom;
+
 /**
  * Labelled 8-bit images of one size, the input of {@link dev.shiftaddvit.train.BatchSource}:
  * Fashion-MNIST held in memory ({@link Dataset}) or image files decoded on demand
@@ -21,6 +23,15 @@ public interface LabeledImages {
 
     /** Copies image i to dst[off .. off + h·w·channels) as unsigned bytes, row-major, channels last. */
     void copyPixels(int i, byte[] dst, int off);
+
+    /**
+     * As {@link #copyPixels}, for a training batch: a source that transforms its images at
+     * training time (an image folder's random resized crop) draws from {@code rng}; the others
+     * copy the image unchanged.
+     */
+    default void copyTrainingPixels(int i, byte[] dst, int off, SplittableRandom rng) {
+        copyPixels(i, dst, off);
+    }
 
     /** Where the images come from, for messages. */
     String source();

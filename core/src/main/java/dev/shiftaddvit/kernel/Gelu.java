@@ -1,6 +1,9 @@
 package dev.shiftaddvit.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,6 +21,12 @@ public final class Gelu {
     private static final int BLOCK = 512;
 
     private static final float INV_SQRT2 = 0.70710678118654752f;
+    private static final float Z_MAX = 9f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND_MAGIC = 12582912f;         // 1.5·2^23, as in Softmax.exp
+    private static final int MAGIC_BITS = 0x4B400000;
     private static final float INV_SQRT_2PI = 0.39894228040143268f;
 
     // P(t) = C0 + C1·t + ... + C9·t^9
@@ -91,6 +100,10 @@ public final class Gelu {
     /** 1 + erf(u), lane-wise. */
     static FloatVector onePlusErf(FloatVector u) {
         FloatVector z = u.abs();
+        // erfc(9) ≈ 4e-37 is taken as 0 (as float exp underflow does); clamping keeps the exponent
+        // argument in [−82.3, 0], where expErfc is valid.
+        VectorMask<Float> tail = z.compare(VectorOperators.GT, Z_MAX);
+        z = z.blend(Z_MAX, tail);
         FloatVector t = z.fma(0.5f, 1f);
         t = FloatVector.broadcast(F, 1f).div(t);
         FloatVector p = t.fma(C9, C8);
@@ -102,14 +115,36 @@ public final class Gelu {
         p = p.fma(t, FloatVector.broadcast(F, C2));
         p = p.fma(t, FloatVector.broadcast(F, C1));
         p = p.fma(t, FloatVector.broadcast(F, C0));
-        FloatVector erfc = t.mul(Softmax.exp(z.mul(z).neg().add(p)));   // erfc(|u|)
+        FloatVector erfc = t.mul(expErfc(z.mul(z).neg().add(p))).blend(0f, tail);   // erfc(|u|)
         // u ≥ 0: 1 + erf(u) = 2 − erfc(u); u < 0: 1 + erf(u) = erfc(|u|)
         return erfc.neg().add(2f).blend(erfc, u.lt(0f));
+    }
+
+    /**
+     * e^x for x in [−87, 0] (NaN stays NaN): {@link Softmax#exp} without its range blends and with a
+     * single 2^k factor, as k ∈ [−126, 0] never leaves the exponent field. About a fifth fewer
+     * instructions, and GELU is evaluated on every MLP activation.
+     */
+    private static FloatVector expErfc(FloatVector x) {
+        FloatVector kb = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND_MAGIC));
+        FloatVector k = kb.sub(ROUND_MAGIC);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(F, 1f / 5040f), FloatVector.broadcast(F, 1f / 720f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6f));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector scale = kb.reinterpretAsInts().sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(scale.reinterpretAsFloats());
     }
 
     /** 1 + erf(u), scalar, same approximation as the vector path. */
     static float onePlusErfScalar(float u) {
         float z = Math.abs(u);
+        if (z > Z_MAX) return u < 0f ? 0f : 2f;
         float t = 1f / Math.fma(z, 0.5f, 1f);
         float p = Math.fma(t, C9, C8);
         p = Math.fma(p, t, C7);

@@ -28,6 +28,15 @@ public final class Softmax {
         });
     }
 
+    /**
+     * x[r,:] = softmax(scale·x[r,:]) in place for rows [0, rows), scale > 0: the attention form,
+     * with the score scaling folded into the exponent instead of a separate pass. Runs on the
+     * calling thread (callers parallelise over heads and row blocks).
+     */
+    public static void forwardRowsScaled(float[] x, int off, int rows, int cols, float scale) {
+        for (int r = 0; r < rows; r++) forwardRowScaled(x, off + r * cols, cols, scale);
+    }
+
     /** dx = y ⊙ (dy − Σ dy⊙y) per row; dx may alias dy (same offset). */
     public static void backwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
                                     int rows, int cols) {
@@ -60,6 +69,30 @@ public final class Softmax {
         i = 0;
         for (; i <= n - L; i += L) FloatVector.fromArray(F, y, yo + i).mul(iv).intoArray(y, yo + i);
         for (; i < n; i++) y[yo + i] *= inv;
+    }
+
+    private static void forwardRowScaled(float[] x, int xo, int n, float scale) {
+        float max = rowMax(x, xo, n);
+        FloatVector sv = FloatVector.broadcast(F, scale);
+        FloatVector shift = FloatVector.broadcast(F, -scale * max);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i).fma(sv, shift));
+            e.intoArray(x, xo + i);
+            acc = acc.add(e);
+        }
+        if (i < n) {
+            VectorMask<Float> tail = F.indexInRange(i, n);
+            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i, tail).fma(sv, shift));
+            e.intoArray(x, xo + i, tail);
+            acc = acc.add(e, tail);
+        }
+        float inv = 1f / acc.reduceLanes(VectorOperators.ADD);
+        FloatVector iv = FloatVector.broadcast(F, inv);
+        i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, x, xo + i).mul(iv).intoArray(x, xo + i);
+        for (; i < n; i++) x[xo + i] *= inv;
     }
 
     private static void backwardRow(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {

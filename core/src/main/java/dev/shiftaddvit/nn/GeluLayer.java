@@ -12,8 +12,20 @@ public final class GeluLayer implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        return forward(x, training, Tensor.zeros(x.shape()));
+    }
+
+    /**
+     * As {@link #forward}, but at inference the result overwrites x: for a caller that owns x and
+     * reads it no more (the MLP's hidden activation), saving an allocation the size of the widest
+     * activation in the model.
+     */
+    Tensor forwardConsuming(Tensor x, boolean training) {
+        return forward(x, training, training ? Tensor.zeros(x.shape()) : x);
+    }
+
+    private Tensor forward(Tensor x, boolean training, Tensor y) {
         long t0 = System.nanoTime();
-        Tensor y = Tensor.zeros(x.shape());
         Gelu.forward(x.data(), y.data(), x.size());
         input = training ? x : null;
         if (Profiler.active()) Profiler.record("gelu", "GELU", y, 0, OpCount.gelu(y.size()), t0);

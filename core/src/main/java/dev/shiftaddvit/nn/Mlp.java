@@ -39,7 +39,7 @@ public final class Mlp implements Layer {
     public Tensor forward(Tensor x, boolean training) {
         Tensor h = fc1.forward(x, training);
         if (dwconv != null) h = dwconv.forward(h, training);
-        return fc2.forward(act.forward(h, training), training);
+        return fc2.forward(act.forwardConsuming(h, training), training);
     }
 
     @Override

@@ -6,7 +6,8 @@ import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
 
 /**
- * Multi-head softmax(Q·Kᵀ·scale)·V over strided head slices, one pool task per (batch, head).
+ * Multi-head softmax(Q·Kᵀ·scale)·V over strided head slices, one pool task per (batch, head, query
+ * row block).
  * Q is [B, N, ldq] and K, V are [B, M, ldk] / [B, M, ldv] with head h at column offset h·d;
  * the output is [B, N, H·d]. Keeps the attention probabilities for backward.
  */
@@ -29,27 +30,56 @@ final class ScaledDotProductAttention {
         long t0 = System.nanoTime();
         int c = heads * headDim;
         float[] out = new float[b * n * c];
-        float[] p = new float[b * heads * n * m];
-        Parallel.forRange(b * heads, 1, (from, to) -> {
+        // Training keeps every probability for backward; inference needs only one row block per thread.
+        float[] p = training ? new float[b * heads * n * m] : null;
+        int rowBlock = rowBlock(b * heads, n);
+        int blocks = (n + rowBlock - 1) / rowBlock;
+        Parallel.forRange(b * heads * blocks, 1, (from, to) -> {
+            float[] s = training ? p : SCRATCH.get().get(rowBlock * m);
             for (int t = from; t < to; t++) {
-                int bi = t / heads;
-                int h = t % heads;
-                int pOff = t * n * m;
-                Gemm.nt(n, m, headDim, q, qOff + bi * n * ldq + h * headDim, ldq,
-                        k, kOff + bi * m * ldk + h * headDim, ldk, p, pOff, m, false);
-                for (int i = pOff; i < pOff + n * m; i++) p[i] *= scale;
-                Softmax.forwardRows(p, pOff, p, pOff, n, m);
-                Gemm.nn(n, headDim, m, p, pOff, m, v, vOff + bi * m * ldv + h * headDim, ldv,
-                        out, bi * n * c + h * headDim, c, false);
+                int bh = t / blocks;
+                int r0 = (t % blocks) * rowBlock;
+                int rows = Math.min(rowBlock, n - r0);
+                int bi = bh / heads;
+                int h = bh % heads;
+                int sOff = training ? (bh * n + r0) * m : 0;
+                Gemm.nt(rows, m, headDim, q, qOff + (bi * n + r0) * ldq + h * headDim, ldq,
+                        k, kOff + bi * m * ldk + h * headDim, ldk, s, sOff, m, false);
+                Softmax.forwardRowsScaled(s, sOff, rows, m, scale);
+                Gemm.nn(rows, headDim, m, s, sOff, m, v, vOff + bi * m * ldv + h * headDim, ldv,
+                        out, (bi * n + r0) * c + h * headDim, c, false);
             }
         });
-        probs = training ? p : null;
+        probs = p;
         if (Profiler.active()) {
             Profiler.record(name, "Attention", "[" + b + ", " + heads + ", " + n + ", " + m + "]",
                     2L * b * heads * n * m * headDim, OpCount.softmaxAttention((long) b * heads, n, m, headDim), t0);
         }
         return out;
     }
+
+    /**
+     * Query rows per task: whole heads when there are enough (batch, head) pairs to keep every
+     * thread busy, otherwise heads split into row blocks (batch 1 of DeiT-Tiny has only 3 heads).
+     */
+    private static int rowBlock(int pairs, int n) {
+        int wanted = 4 * Parallel.threads();
+        if (pairs >= wanted) return n;
+        int perPair = (wanted + pairs - 1) / pairs;
+        return Math.max(16, (n + perPair - 1) / perPair);
+    }
+
+    /** Per-thread score rows for inference, grown on demand. */
+    private static final class Scratch {
+        private float[] buf = new float[0];
+
+        float[] get(int size) {
+            if (buf.length < size) buf = new float[size];
+            return buf;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Writes dQ, dK, dV into the given arrays at the same strided positions as the inputs (overwriting). */
     void backward(int b, int n, int m, float[] dout, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,

@@ -6,14 +6,19 @@ import dev.shiftaddvit.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.stream.IntStream;
 
 /**
  * Turns uint8 images (Fashion-MNIST, or image files decoded on demand) into normalised NHWC
  * batches. For training, each epoch has its own seeded permutation and each sample its own
- * augmentation stream derived from (seed, epoch, index), so a resumed run sees exactly the batches
- * it would have seen. A producer thread prepares the next batches while the current one trains.
+ * augmentation streams derived from (seed, epoch, index), so a resumed run sees exactly the batches
+ * it would have seen. A producer thread prepares the next batches while the current one trains,
+ * and the samples of a batch are prepared in parallel (decoding image files is the costly part).
  */
 public final class BatchSource {
+    /** Separates the stream of the data set's own training transform from the augmentation's. */
+    private static final long CROP_STREAM = 0x5DEECE66DL;
+
     private final LabeledImages data;
     private final int channels;
     private final float[] mean;
@@ -46,6 +51,11 @@ public final class BatchSource {
         return assemble(idx, null, 0, 0L);
     }
 
+    /** The images at {@code indices}, in that order, without augmentation or training transform. */
+    public Batch select(int[] indices) {
+        return assemble(indices.clone(), null, 0, 0L);
+    }
+
     public int stepsPerEpoch(int batchSize) {
         return data.n() / batchSize;
     }
@@ -74,14 +84,20 @@ public final class BatchSource {
     /**
      * Prepares training batches [firstStep, steps) of an epoch on a producer thread, two ahead.
      * The returned queue yields them in order; the thread is a daemon and stops with the epoch.
+     * If preparing a batch fails (a corrupt image file), {@code take()} throws that failure where
+     * the batch would have come.
      */
     public BlockingQueue<Batch> prefetch(long seed, int epoch, int firstStep, int batchSize, Augment aug) {
-        BlockingQueue<Batch> q = new ArrayBlockingQueue<>(2);
+        PrefetchQueue q = new PrefetchQueue();
         int[] perm = permutation(seed, epoch);
         int steps = stepsPerEpoch(batchSize);
         Thread.ofPlatform().daemon().name("batch-prefetch").start(() -> {
             try {
-                for (int s = firstStep; s < steps; s++) q.put(training(perm, s, batchSize, aug, seed, epoch));
+                try {
+                    for (int s = firstStep; s < steps; s++) q.put(training(perm, s, batchSize, aug, seed, epoch));
+                } catch (RuntimeException | Error e) {
+                    q.fail(e);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -89,30 +105,57 @@ public final class BatchSource {
         return q;
     }
 
-    private Batch assemble(int[] idx, Augment aug, int epoch, long seed) {
-        int h = data.h();
-        int w = data.w();
-        int px = h * w;
-        int c = channels;
-        float[] images = new float[idx.length * px * c];
-        float[] tmp = new float[px * c];
-        byte[] pixels = new byte[px * c];
-        int[] labels = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            int s = idx[i];
-            labels[i] = data.label(s);
-            data.copyPixels(s, pixels, 0);
-            float[] dst = aug == null ? images : tmp;
-            int dstOff = aug == null ? i * px * c : 0;
-            for (int p = 0; p < px * c; p++) {
-                int ch = p % c;
-                dst[dstOff + p] = ((pixels[p] & 0xff) / 255f - mean[ch]) / std[ch];
-            }
-            if (aug != null) {
-                aug.apply(tmp, 0, images, i * px * c, h, w, c, background, new SplittableRandom(mix(seed, epoch, s)));
-            }
+    /** A queue whose take() rethrows the producer's failure instead of waiting forever for its batch. */
+    private static final class PrefetchQueue extends ArrayBlockingQueue<Batch> {
+        private static final long serialVersionUID = 1L;
+        private static final Batch FAILED = new Batch(null, new int[0]);
+        private transient volatile Throwable failure;
+
+        PrefetchQueue() {
+            super(2);
         }
-        return new Batch(Tensor.of(images, idx.length, h, w, c), labels);
+
+        void fail(Throwable e) throws InterruptedException {
+            failure = e;
+            put(FAILED);
+        }
+
+        @Override
+        public Batch take() throws InterruptedException {
+            Batch b = super.take();
+            if (b != FAILED) return b;
+            if (failure instanceof Error e) throw e;
+            throw (RuntimeException) failure;
+        }
+    }
+
+    private Batch assemble(int[] idx, Augment aug, int epoch, long seed) {
+        int sample = data.h() * data.w() * channels;
+        float[] images = new float[idx.length * sample];
+        int[] labels = new int[idx.length];
+        // Each sample has its own slice and random streams, so preparing them in parallel keeps batches deterministic.
+        IntStream.range(0, idx.length).parallel().forEach(i -> {
+            labels[i] = data.label(idx[i]);
+            prepare(idx[i], images, i * sample, aug, epoch, seed);
+        });
+        return new Batch(Tensor.of(images, idx.length, data.h(), data.w(), channels), labels);
+    }
+
+    private void prepare(int s, float[] images, int off, Augment aug, int epoch, long seed) {
+        int n = data.h() * data.w() * channels;
+        byte[] pixels = new byte[n];
+        if (aug == null) data.copyPixels(s, pixels, 0);
+        else data.copyTrainingPixels(s, pixels, 0, new SplittableRandom(mix(seed ^ CROP_STREAM, epoch, s)));
+        float[] dst = aug == null ? images : new float[n];
+        int dstOff = aug == null ? off : 0;
+        for (int p = 0; p < n; p++) {
+            int ch = p % channels;
+            dst[dstOff + p] = ((pixels[p] & 0xff) / 255f - mean[ch]) / std[ch];
+        }
+        if (aug != null) {
+            aug.apply(dst, 0, images, off, data.h(), data.w(), channels, background,
+                    new SplittableRandom(mix(seed, epoch, s)));
+        }
     }
 
     static long mix(long seed, int epoch, int index) {

@@ -1,19 +1,26 @@
 package dev.shiftaddvit.data;
 
 import static dev.shiftaddvit.io.InvalidInputAssertions.assertInvalid;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.VitConfig;
+import dev.shiftaddvit.train.Augment;
 import dev.shiftaddvit.train.Batch;
 import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.Evaluation;
 import dev.shiftaddvit.train.Evaluator;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +91,64 @@ class ImageFolderTest {
         ImageFolder f = ImageFolder.open(root, PRE);
         BatchSource src = new BatchSource(f, MEAN, STD);
         assertInvalid(bad, "not a recognised image", () -> src.sequential(0, 2));
+    }
+
+    @Test
+    void trainingBatchesGetTheRandomResizedCropAndEvaluationBatchesTheCentreCrop() throws IOException {
+        image("a/0.png", 40, 30);
+        image("b/0.png", 33, 41);
+        ImageFolder eval = ImageFolder.open(root, PRE);
+        ImageFolder train = eval.withTrainCrop(new RandomResizedCrop(16, 0.08, Resize.Filter.BICUBIC));
+        byte[] centre = new byte[16 * 16 * 3];
+        eval.copyPixels(0, centre, 0);
+        byte[] untouched = new byte[centre.length];
+        eval.copyTrainingPixels(0, untouched, 0, new SplittableRandom(5));
+        assertArrayEquals(centre, untouched, "without a training crop, training batches get the evaluation transform");
+        byte[] a = new byte[centre.length];
+        byte[] b = new byte[centre.length];
+        train.copyTrainingPixels(0, a, 0, new SplittableRandom(5));
+        train.copyTrainingPixels(0, b, 0, new SplittableRandom(5));
+        assertArrayEquals(a, b);
+        assertFalse(Arrays.equals(centre, a));
+        byte[] evalOfTrain = new byte[centre.length];
+        train.copyPixels(0, evalOfTrain, 0);
+        assertArrayEquals(centre, evalOfTrain, "evaluation batches of the training split stay centre crops");
+
+        BatchSource src = new BatchSource(train, MEAN, STD);
+        Batch t1 = src.training(new int[]{1, 0}, 0, 2, Augment.NONE, 7, 0);
+        Batch t2 = src.training(new int[]{1, 0}, 0, 2, Augment.NONE, 7, 0);
+        assertArrayEquals(t1.images().data(), t2.images().data(), 0f, "a (seed, epoch, index) gives one crop");
+        Batch t3 = src.training(new int[]{1, 0}, 0, 2, Augment.NONE, 7, 1);
+        assertFalse(Arrays.equals(t1.images().data(), t3.images().data()), "the next epoch crops anew");
+        assertArrayEquals(src.sequential(0, 2).images().data(), src.select(new int[]{0, 1}).images().data(), 0f);
+    }
+
+    @Test
+    void evenlySpacedKeepsEveryClass() throws IOException {
+        for (String c : List.of("a", "b", "c")) for (int i = 0; i < 4; i++) image(c + "/" + i + ".png", 20, 20);
+        ImageFolder f = ImageFolder.open(root, PRE).evenlySpaced(3);
+        assertEquals(3, f.n());
+        assertEquals(List.of(0, 1, 2), List.of(f.label(0), f.label(1), f.label(2)));
+        assertEquals(root.resolve("b/0.png"), f.file(1));
+        assertEquals(12, ImageFolder.open(root, PRE).evenlySpaced(100).n());
+    }
+
+    @Test
+    void classNamesSortByCodePointAsPythonDoes() {
+        String fullwidthA = "\uFF21";
+        String emoji = "\uD83D\uDE00";
+        assertTrue(fullwidthA.compareTo(emoji) > 0, "UTF-16 order puts the surrogate pair first");
+        assertTrue(ImageFolder.compareCodePoints(fullwidthA, emoji) < 0);
+        assertTrue(ImageFolder.compareCodePoints("cat", "cats") < 0);
+        assertTrue(ImageFolder.compareCodePoints("dog", "cat") > 0);
+        assertEquals(0, ImageFolder.compareCodePoints("n01", "n01"));
+    }
+
+    @Test
+    void bmpFilesAreImagesToo() throws IOException {
+        image("a/0.png", 20, 20);
+        ImageIO.write(new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB), "bmp", root.resolve("a/1.bmp").toFile());
+        assertEquals(2, ImageFolder.open(root, PRE).n());
     }
 
     @Test

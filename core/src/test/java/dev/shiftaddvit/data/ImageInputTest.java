@@ -2,6 +2,7 @@ package dev.shiftaddvit.data;
 
 import static dev.shiftaddvit.io.InvalidInputAssertions.assertInvalid;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.Color;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.zip.CRC32;
+import java.util.zip.DeflaterOutputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,16 +150,30 @@ class ImageInputTest {
         assertInvalid(head, "JPEG header (truncated or corrupt)", () -> ImageInput.readGray(head, 28, false));
     }
 
-    /** A syntactically valid PNG whose IHDR declares the given size, with almost no pixel data. */
+    /** A syntactically valid 8-bit gray PNG whose IHDR declares the given size, with almost no pixel data. */
     private static byte[] pngDeclaring(int w, int h) {
-        ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + 12);
+        return pngDeclaring(w, h, 0, new byte[0]);
+    }
+
+    private static byte[] pngDeclaring(int w, int h, int colourType, byte[] idat) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + idat.length + 12);
         b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 0).put((byte) 0)
-                .put((byte) 0).put((byte) 0);
+        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) colourType)
+                .put((byte) 0).put((byte) 0).put((byte) 0);
         chunk(b, "IHDR", ihdr.array());
-        chunk(b, "IDAT", new byte[0]);
+        chunk(b, "IDAT", idat);
         chunk(b, "IEND", new byte[0]);
         return b.array();
+    }
+
+    /** Bytes this thread allocates while {@code action} runs. */
+    private static long allocatedBy(Runnable action) {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long before = threads.getThreadAllocatedBytes(tid);
+        action.run();
+        return threads.getThreadAllocatedBytes(tid) - before;
     }
 
     private static void chunk(ByteBuffer b, String type, byte[] data) {
@@ -175,17 +191,51 @@ class ImageInputTest {
         Path wide = file("wide.png", pngDeclaring(16385, 1));
         Path huge = file("huge.png", pngDeclaring(10000, 10000));
         // Rejected from the header alone: decoding 10000x10000 would allocate hundreds of megabytes.
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
-        long before = threads.getThreadAllocatedBytes(tid);
-        assertInvalid(wide, "declared size 16385x1 is too large", () -> ImageInput.readGray(wide, 28, false));
-        assertInvalid(huge, "declared size 10000x10000 is too large (limits: 16384 per side, 67108864 pixels)",
-                () -> ImageInput.readGray(huge, 28, false));
-        long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        long allocated = allocatedBy(() -> {
+            assertInvalid(wide, "declared size 16385x1 (16385 pixels) is too large",
+                    () -> ImageInput.readGray(wide, 28, false));
+            assertInvalid(huge, "declared size 10000x10000 (100000000 pixels) is too large (limits: 16384 per side, "
+                    + "40000000 pixels", () -> ImageInput.readGray(huge, 28, false));
+        });
         assertTrue(allocated < 16L << 20, "allocated " + allocated + " bytes");
         Path small = file("small.png", pngDeclaring(4, 4));
         assertInvalid(small, "PNG", () -> ImageInput.readGray(small, 28, false));
+    }
+
+    @Test
+    void aTinyPngDeclaring16384x4096IsRefusedBeforeItsPixelsAreAllocated() throws IOException {
+        // 16384x4096 is 64 Mpx, within the per-side limit: about 192 MB as decoded RGB, from a 65-byte file.
+        ByteArrayOutputStream z = new ByteArrayOutputStream();
+        try (DeflaterOutputStream d = new DeflaterOutputStream(z)) {
+            d.write(new byte[0]);
+        }
+        byte[] bomb = pngDeclaring(16384, 4096, 2, z.toByteArray());
+        assertTrue(bomb.length < 70, bomb.length + " bytes");
+        Path p = file("bomb.png", bomb);
+        long allocated = allocatedBy(() -> {
+            assertInvalid(p, "declared size 16384x4096 (67108864 pixels) is too large (limits: 16384 per side, "
+                    + ImageInput.DEFAULT_MAX_PIXELS + " pixels", () -> ImageInput.readRgb(p));
+            assertInvalid(p, "declared size 16384x4096", () -> ImageInput.readGray(p, 28, false));
+        });
+        assertTrue(allocated < 16L << 20, "allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void thePixelLimitIsASystemProperty() throws IOException {
+        Path p = file("small.png", encode(halves(20, 10), "png"));
+        assertEquals(ImageInput.DEFAULT_MAX_PIXELS, ImageInput.maxPixels());
+        try {
+            System.setProperty(ImageInput.MAX_PIXELS_PROPERTY, "199");
+            assertInvalid(p, "declared size 20x10 (200 pixels) is too large (limits: 16384 per side, 199 pixels",
+                    () -> ImageInput.readRgb(p));
+            System.setProperty(ImageInput.MAX_PIXELS_PROPERTY, "200");
+            assertEquals(20, ImageInput.readRgb(p).width());
+            System.setProperty(ImageInput.MAX_PIXELS_PROPERTY, "lots");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ImageInput::maxPixels);
+            assertTrue(e.getMessage().contains("shiftaddvit.image.maxPixels=lots"), e.getMessage());
+        } finally {
+            System.clearProperty(ImageInput.MAX_PIXELS_PROPERTY);
+        }
     }
 
     @Test

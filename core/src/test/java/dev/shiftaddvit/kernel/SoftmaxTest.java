@@ -78,6 +78,32 @@ class SoftmaxTest {
     }
 
     @Test
+    void scaledInPlaceForwardEqualsScalarSoftmaxOfScaledInputsLeavingNeighboursAlone() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        float scale = 0.125f;
+        for (int cols : COLS) {
+            for (int rows : new int[] {1, 3}) {
+                int off = 5;
+                float[] x = randn(rnd, off + rows * cols + 3, 20f, 0f);
+                float[] scaled = new float[x.length];
+                for (int i = 0; i < x.length; i++) scaled[i] = x[i] * scale;
+                float[] expected = new float[x.length];
+                Softmax.forwardRowsScalar(scaled, off, expected, off, rows, cols);
+                float[] y = x.clone();
+                Softmax.forwardRowsScaled(y, off, rows, cols, scale);
+                String at = "rows=" + rows + " cols=" + cols;
+                for (int i = 0; i < off; i++) assertEquals(x[i], y[i], 0f, at + " wrote before its range");
+                for (int i = off + rows * cols; i < x.length; i++) {
+                    assertEquals(x[i], y[i], 0f, at + " wrote after its range");
+                }
+                System.arraycopy(y, 0, expected, 0, off);
+                System.arraycopy(y, off + rows * cols, expected, off + rows * cols, x.length - off - rows * cols);
+                assertClose(expected, y, 1e-7, 1e-5, at);
+            }
+        }
+    }
+
+    @Test
     void forwardIsStableForHugeAndTinyLogits() {
         int cols = 19;
         float[] x = new float[2 * cols];
