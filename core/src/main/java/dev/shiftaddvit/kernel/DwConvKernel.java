@@ -14,6 +14,8 @@ public final class DwConvKernel {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
+    /** Output pixels that see the whole kernel horizontally go four at a time per weight load. */
+    private static final int PIXELS = 4;
 
     private DwConvKernel() {
     }
@@ -27,40 +29,82 @@ public final class DwConvKernel {
         int ph = kh / 2;
         int pw = kw / 2;
         Parallel.forRange(batch * h, Math.max(1, GRAIN / (w * c * kh * kw)), (q0, q1) -> {
-            for (int q = q0; q < q1; q++) {
-                int oy = q % h;
-                int b = q / h;
-                int kyLo = Math.max(0, ph - oy);
-                int kyHi = Math.min(kh, h + ph - oy);
-                for (int ox = 0; ox < w; ox++) {
-                    int kxLo = Math.max(0, pw - ox);
-                    int kxHi = Math.min(kw, w + pw - ox);
-                    int yo = (q * w + ox) * c;
-                    int ch = 0;
-                    for (; ch <= c - L; ch += L) {
-                        FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
-                        for (int ky = kyLo; ky < kyHi; ky++) {
-                            int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
-                            for (int kx = kxLo; kx < kxHi; kx++) {
-                                acc = FloatVector.fromArray(F, x, rowBase + kx * c)
-                                        .fma(FloatVector.fromArray(F, wt, (ky * kw + kx) * c + ch), acc);
-                            }
-                        }
-                        acc.intoArray(y, yo + ch);
-                    }
-                    for (; ch < c; ch++) {
-                        float acc = bias == null ? 0f : bias[ch];
-                        for (int ky = kyLo; ky < kyHi; ky++) {
-                            int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
-                            for (int kx = kxLo; kx < kxHi; kx++) {
-                                acc = Math.fma(x[rowBase + kx * c], wt[(ky * kw + kx) * c + ch], acc);
-                            }
-                        }
-                        y[yo + ch] = acc;
+            for (int q = q0; q < q1; q++) forwardRow(x, wt, bias, q, h, w, c, kh, kw, ph, pw, y);
+        });
+    }
+
+    private static void forwardRow(float[] x, float[] wt, float[] bias, int q, int h, int w, int c, int kh, int kw,
+                                   int ph, int pw, float[] y) {
+        int oy = q % h;
+        int b = q / h;
+        int kyLo = Math.max(0, ph - oy);
+        int kyHi = Math.min(kh, h + ph - oy);
+        int inner = Math.max(pw, w - pw);
+        int ox = 0;
+        for (; ox < Math.min(pw, w); ox++) forwardPixel(x, wt, bias, q, b, oy, ox, h, w, c, kh, kw, ph, pw, kyLo, kyHi, y);
+        for (; ox + PIXELS <= inner && c >= L; ox += PIXELS) {
+            int yo = (q * w + ox) * c;
+            int ch = 0;
+            for (; ch <= c - L; ch += L) {
+                FloatVector a0 = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int ky = kyLo; ky < kyHi; ky++) {
+                    int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
+                    for (int kx = 0; kx < kw; kx++) {
+                        FloatVector wv = FloatVector.fromArray(F, wt, (ky * kw + kx) * c + ch);
+                        int xi = rowBase + kx * c;
+                        a0 = FloatVector.fromArray(F, x, xi).fma(wv, a0);
+                        a1 = FloatVector.fromArray(F, x, xi + c).fma(wv, a1);
+                        a2 = FloatVector.fromArray(F, x, xi + 2 * c).fma(wv, a2);
+                        a3 = FloatVector.fromArray(F, x, xi + 3 * c).fma(wv, a3);
                     }
                 }
+                a0.intoArray(y, yo + ch);
+                a1.intoArray(y, yo + c + ch);
+                a2.intoArray(y, yo + 2 * c + ch);
+                a3.intoArray(y, yo + 3 * c + ch);
             }
-        });
+            for (; ch < c; ch++) {
+                for (int i = 0; i < PIXELS; i++) y[yo + i * c + ch] = pixelChannel(x, wt, bias, b, oy, ox + i, ch, h, w, c,
+                        kw, ph, pw, kyLo, kyHi, 0, kw);
+            }
+        }
+        for (; ox < w; ox++) forwardPixel(x, wt, bias, q, b, oy, ox, h, w, c, kh, kw, ph, pw, kyLo, kyHi, y);
+    }
+
+    /** One output pixel, any position (the kernel clipped at the borders). */
+    private static void forwardPixel(float[] x, float[] wt, float[] bias, int q, int b, int oy, int ox, int h, int w,
+                                     int c, int kh, int kw, int ph, int pw, int kyLo, int kyHi, float[] y) {
+        int kxLo = Math.max(0, pw - ox);
+        int kxHi = Math.min(kw, w + pw - ox);
+        int yo = (q * w + ox) * c;
+        int ch = 0;
+        for (; ch <= c - L; ch += L) {
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
+                for (int kx = kxLo; kx < kxHi; kx++) {
+                    acc = FloatVector.fromArray(F, x, rowBase + kx * c)
+                            .fma(FloatVector.fromArray(F, wt, (ky * kw + kx) * c + ch), acc);
+                }
+            }
+            acc.intoArray(y, yo + ch);
+        }
+        for (; ch < c; ch++) {
+            y[yo + ch] = pixelChannel(x, wt, bias, b, oy, ox, ch, h, w, c, kw, ph, pw, kyLo, kyHi, kxLo, kxHi);
+        }
+    }
+
+    private static float pixelChannel(float[] x, float[] wt, float[] bias, int b, int oy, int ox, int ch, int h, int w,
+                                      int c, int kw, int ph, int pw, int kyLo, int kyHi, int kxLo, int kxHi) {
+        float acc = bias == null ? 0f : bias[ch];
+        for (int ky = kyLo; ky < kyHi; ky++) {
+            int rowBase = ((b * h + oy + ky - ph) * w + ox - pw) * c + ch;
+            for (int kx = kxLo; kx < kxHi; kx++) acc = Math.fma(x[rowBase + kx * c], wt[(ky * kw + kx) * c + ch], acc);
+        }
+        return acc;
     }
 
     /**
