@@ -1,149 +1,251 @@
 package dev.shiftaddvit.bench;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import dev.shiftaddvit.bench.ShiftAddVariants.Conversion;
+import dev.shiftaddvit.bench.ShiftAddVariants.Variant;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.onnx.OnnxExporter;
-import dev.shiftaddvit.tensor.Tensor;
+import dev.shiftaddvit.train.Checkpoints;
 
-import java.nio.FloatBuffer;
-import java.util.Arrays;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
- * Our dense engine against ONNX Runtime Java running our exported ONNX graph of the same model (same
- * random weights, same images, same thread count): batch-1 latency (median) and batch-32 throughput
- * (images per second at the median batch time). The two engines are sampled in alternation, so a
- * load change on the shared machine hits both. Before timing, the logits are compared.
+ * One harness for the engines at 224 px on one machine, same weights, same images, same thread count:
+ * batch-1 latency (median) and large-batch throughput (images per second at the median batch time) of
+ * <ul>
+ *   <li>each model's dense form in our engine, in ONNX Runtime Java (our exported ONNX graph) and in
+ *       libtorch through DJL (a TorchScript file of the same weights, see below);</li>
+ *   <li>for models with global attention (DeiT, {@code pvt_v2_b0_msa}), our ShiftAddViT variants:
+ *       add-attention, and add-attention + MoE deployed (Shift experts on the integer MatShift kernel),
+ *       with the MoE routing split measured on the benchmark input.</li>
+ * </ul>
+ * Engines are timed in separate blocks in rotating rounds ({@link Rounds}); logits of ONNX Runtime and
+ * libtorch are compared with ours before timing.
  *
- * <p>Options: {@code --models=deit_tiny,pvt_v2_b0}, {@code --threads=2}, {@code --samples=N} (batch-1
- * calls per engine; batch 32 takes a quarter as many), {@code --batch=32}.
+ * <p>libtorch needs {@code DIR/<model>.pt}. {@code --torchscript-dir=DIR} writes the weights of every
+ * model whose .pt is missing as {@code DIR/<model>.safetensors} (with {@code --weights-only}, of every
+ * model, and stops); {@code scripts/make_torchscript.py DIR} turns them into TorchScript with timm.
+ * Without the .pt files the libtorch rows are skipped. From the repository root:
+ * <pre>
+ * mvn -q -o -pl bench -am package -DskipTests
+ * J="java --add-modules jdk.incubator.vector -Xmx4g -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
+ *    -Dai.djl.offline=true -cp bench/target/classes:$(cat bench/target/classpath.txt)"
+ * $J dev.shiftaddvit.bench.EngineShootout --torchscript-dir=runs/torchscript --weights-only   # 1. weights
+ * python3 scripts/make_torchscript.py runs/torchscript                                         # 2. TorchScript (torch + timm)
+ * $J dev.shiftaddvit.bench.EngineShootout --torchscript-dir=runs/torchscript                  # the run
+ * </pre>
+ * The full-attention PVT at batch 32 holds 3136×3136 attention matrices: the process peaks at about
+ * 7 GB resident (mostly ONNX Runtime's native memory).
+ *
+ * <p>Options: {@code --models=deit_tiny,pvt_v2_b0_msa,pvt_v2_b0}, {@code --variants=full,add,moe},
+ * {@code --threads=2}, {@code --samples=41} (batch-1 calls per engine over all rounds; the large batch
+ * gets a quarter as many), {@code --batch=32}, {@code --rounds=3}, {@code --torchscript-dir=DIR},
+ * {@code --weights-only}, {@code --calibration-images=8} (random images the KSH hashes train on),
+ * {@code --keep-last-softmax} (upstream's choice; default: add-attention in every block),
+ * {@code --alpha-from=energy|latency} (MoE balance weights; they only shape fine-tuning, the split of
+ * an untrained router does not depend on them), {@code --moe-route=router|shift|mult} (force every
+ * token to one expert; the table says so).
  */
 public final class EngineShootout {
+    /** Above this max |Δ logit| between engines a warning is printed. */
+    private static final double DIFF_WARNING = 1e-3;
+
+    enum EngineKind {
+        OURS, ORT, TORCH
+    }
+
+    /** One table row: an engine running one variant of one model. */
+    private record Entry(String model, Variant variant, EngineKind engine, ModelRunner runner, Model ours) {
+    }
+
+    /** Max |Δ logit| against our dense model (NaN: not compared) and the MoE routing split (null: no MoE). */
+    private record Check(double maxDiff, String routing) {
+    }
+
+    /** What the table shows of an entry. */
+    private record Result(Entry entry, double b1Ms, double imagesPerSecond, Check check) {
+    }
+
     private EngineShootout() {
     }
 
-    /** One engine's forward on a fixed batch. */
-    private interface Engine {
-        float[] run() throws OrtException;
+    public static void main(String[] args) throws Exception {
+        ShootoutOptions o;
+        try {
+            o = ShootoutOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("EngineShootout: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.print(run(o, System.err));
     }
 
-    public static void main(String[] args) throws Exception {
-        List<String> models = List.of("deit_tiny", "pvt_v2_b0");
-        int threads = 2;
-        int samples = 41;
-        int batch = 32;
-        for (String arg : args) {
-            if (arg.startsWith("--models=")) models = List.of(arg.substring(9).split(","));
-            else if (arg.startsWith("--threads=")) threads = Integer.parseInt(arg.substring(10));
-            else if (arg.startsWith("--samples=")) samples = Integer.parseInt(arg.substring(10));
-            else if (arg.startsWith("--batch=")) batch = Integer.parseInt(arg.substring(8));
-            else throw new IllegalArgumentException("unknown option " + arg);
-        }
-        Parallel.setThreads(threads);
+    /** Runs the shootout; returns the report (empty with --weights-only), logs progress to log. */
+    static String run(ShootoutOptions o, PrintStream log) throws Exception {
+        Parallel.setThreads(o.threads());
+        if (o.torchscriptDir() != null) writeWeights(o, log);
+        if (o.weightsOnly()) return "";
         String loadBefore = GemmShootout.uptime();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        StringBuilder table = new StringBuilder();
-        table.append("| model | engine | batch 1 latency, median ms | batch ").append(batch)
-                .append(" img/s | ours / ORT speed (b1, b").append(batch).append(") | max abs Δ logit |\n");
-        table.append("|---|---|---:|---:|---:|---:|\n");
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            opts.setIntraOpNumThreads(threads);
-            opts.setInterOpNumThreads(1);
-            opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            for (String name : models) {
-                Model model = Configs.byName(name).build(0);
-                try (OrtSession session = env.createSession(OnnxExporter.export(model).toByteArray(), opts)) {
-                    double[] one = compare(env, session, model, 1, samples);
-                    double[] many = compare(env, session, model, batch, Math.max(5, samples / 4));
-                    double oursB1 = one[0] * 1e3;
-                    double ortB1 = one[1] * 1e3;
-                    double oursIps = batch / many[0];
-                    double ortIps = batch / many[1];
-                    double diff = Math.max(one[2], many[2]);
-                    table.append(String.format(Locale.ROOT, "| %s | shiftaddvit-java | %.2f | %.1f | %.2f× / %.2f× | %.1e |%n",
-                            name, oursB1, oursIps, ortB1 / oursB1, oursIps / ortIps, diff));
-                    table.append(String.format(Locale.ROOT, "| %s | ONNX Runtime %s | %.2f | %.1f | 1 | |%n",
-                            name, env.getVersion(), ortB1, ortIps));
-                    System.err.printf(Locale.ROOT, "%s done (load %s)%n", name, GemmShootout.uptime());
-                }
+        List<Entry> entries = new ArrayList<>();
+        try {
+            for (String name : o.models()) addEntries(o, env, name, entries, log);
+            List<Check> checks = check(entries, o.conversion(), log);
+            List<ModelRunner> runners = entries.stream().map(Entry::runner).toList();
+            double[][][] t = Rounds.measure(runners, o.plan(), log::println);
+            List<Result> results = new ArrayList<>();
+            for (int i = 0; i < entries.size(); i++) {
+                results.add(new Result(entries.get(i), Rounds.median(t[i][0]) * 1e3,
+                        o.batch() / Rounds.median(t[i][1]), checks.get(i)));
+            }
+            boolean torch = entries.stream().anyMatch(e -> e.engine() == EngineKind.TORCH);
+            return header(o, env, torch, loadBefore, GemmShootout.uptime()) + table(results, o);
+        } finally {
+            for (Entry e : entries) e.runner().close();
+        }
+    }
+
+    private static void writeWeights(ShootoutOptions o, PrintStream log) throws IOException {
+        Path dir = o.torchscriptDir();
+        for (String name : o.models()) {
+            Path pt = dir.resolve(name + ".pt");
+            if (!o.weightsOnly() && Files.exists(pt)) continue;
+            Files.createDirectories(dir);
+            Path weights = dir.resolve(name + ".safetensors");
+            Checkpoints.save(weights, ShiftAddVariants.dense(name), null, Map.of());
+            log.println("wrote " + weights);
+            if (!o.weightsOnly()) {
+                log.println("libtorch rows of " + name + " skipped: " + pt + " is missing; make it with "
+                        + "'python3 scripts/make_torchscript.py " + dir + "' and run again");
             }
         }
-        System.out.printf(Locale.ROOT, "%s, JDK %s, %d threads; load average before / after: %s / %s%n%n",
-                GemmShootout.cpuModel(), Runtime.version(), threads, loadBefore, GemmShootout.uptime());
-        System.out.print(table);
+    }
+
+    private static void addEntries(ShootoutOptions o, OrtEnvironment env, String name, List<Entry> entries,
+                                   PrintStream log) throws Exception {
+        ModelConfig cfg = Configs.byName(name);
+        List<BenchImages> inputs = List.of(BenchImages.random(cfg, 1, 1), BenchImages.random(cfg, o.batch(), 2));
+        if (o.variants().contains(Variant.FULL)) {
+            Model dense = ShiftAddVariants.dense(name);
+            entries.add(new Entry(name, Variant.FULL, EngineKind.OURS, new OursRunner(dense, inputs), dense));
+            byte[] onnx = OnnxExporter.export(dense).toByteArray();
+            entries.add(new Entry(name, Variant.FULL, EngineKind.ORT, new OrtRunner(env, onnx, o.threads(), inputs), null));
+            Path pt = o.torchscriptDir() == null ? null : o.torchscriptDir().resolve(name + ".pt");
+            if (pt != null && Files.exists(pt)) {
+                entries.add(new Entry(name, Variant.FULL, EngineKind.TORCH, new TorchScriptRunner(pt, o.threads(), inputs),
+                        null));
+            }
+        }
+        List<Variant> shiftAdd = Stream.of(Variant.ADD, Variant.MOE).filter(o.variants()::contains).toList();
+        if (!shiftAdd.isEmpty() && !ShiftAddVariants.fullAttention(name)) {
+            log.println(name + ": dense only; ShiftAddViT starts from global attention (its _msa config)");
+            return;
+        }
+        for (Variant v : shiftAdd) {
+            long t0 = System.nanoTime();
+            BenchImages calibration = BenchImages.random(cfg, o.calibrationImages(), 3);
+            Model m = ShiftAddVariants.build(name, v, o.conversion(), calibration);
+            log.printf(Locale.ROOT, "%s: built %s (%.1f s)%n", name, ShiftAddVariants.label(name, v, o.conversion()),
+                    (System.nanoTime() - t0) / 1e9);
+            entries.add(new Entry(name, v, EngineKind.OURS, new OursRunner(m, inputs), m));
+        }
     }
 
     /**
-     * Median seconds per call of our engine and of ORT at one batch size, plus the max |Δ| between
-     * their logits: warm-up, then one timed call of each in turn.
+     * Runs every entry once on each input (which also warms it up): max |Δ logit| of ONNX Runtime and
+     * libtorch against our dense model, and the routing split of the MoE models on the large batch.
      */
-    private static double[] compare(OrtEnvironment env, OrtSession session, Model model, int batch, int samples)
-            throws OrtException {
-        int s = model.config().imgSize();
-        int c = model.config().inChans();
-        float[] nhwc = new float[batch * s * s * c];
-        SplittableRandom rng = new SplittableRandom(batch);
-        for (int i = 0; i < nhwc.length; i++) nhwc[i] = (float) (rng.nextDouble() * 4 - 2);
-        Tensor images = Tensor.of(nhwc, batch, s, s, c);
-        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw(nhwc, batch, s, c)),
-                new long[]{batch, c, s, s})) {
-            Engine ours = () -> model.forward(images, false).data();
-            Engine ort = () -> {
-                try (OrtSession.Result r = session.run(Map.of(OnnxExporter.INPUT, input))) {
-                    FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
-                    float[] out = new float[fb.remaining()];
-                    fb.get(out);
-                    return out;
+    private static List<Check> check(List<Entry> entries, Conversion conv, PrintStream log) throws Exception {
+        Map<String, float[][]> reference = new HashMap<>();
+        List<Check> checks = new ArrayList<>();
+        for (Entry e : entries) {
+            float[][] out = {e.runner().run(0), e.runner().run(1)};
+            double diff = Double.NaN;
+            if (e.engine() == EngineKind.OURS && e.variant() == Variant.FULL) {
+                reference.put(e.model(), out);
+            } else if (e.engine() != EngineKind.OURS) {
+                float[][] ref = reference.get(e.model());
+                diff = 0;
+                for (int i = 0; i < out.length; i++) {
+                    if (out[i].length != ref[i].length) {
+                        throw new IllegalStateException(e.model() + ": " + e.engine() + " returned " + out[i].length
+                                + " logits, ours " + ref[i].length);
+                    }
+                    for (int j = 0; j < out[i].length; j++) diff = Math.max(diff, Math.abs(out[i][j] - ref[i][j]));
                 }
-            };
-            float[] a = ours.run();
-            float[] b = ort.run();
-            double diff = 0;
-            for (int i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-            for (int w = 0; w < 3; w++) {
-                ours.run();
-                ort.run();
-            }
-            double[] tOurs = new double[samples];
-            double[] tOrt = new double[samples];
-            for (int i = 0; i < samples; i++) {
-                tOurs[i] = seconds(ours);
-                tOrt[i] = seconds(ort);
-            }
-            return new double[]{median(tOurs), median(tOrt), diff};
-        }
-    }
-
-    private static double seconds(Engine e) throws OrtException {
-        long t0 = System.nanoTime();
-        e.run();
-        return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static double median(double[] t) {
-        double[] s = t.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
-
-    private static float[] nchw(float[] nhwc, int b, int s, int c) {
-        float[] out = new float[nhwc.length];
-        for (int n = 0; n < b; n++) {
-            for (int y = 0; y < s; y++) {
-                for (int x = 0; x < s; x++) {
-                    for (int ch = 0; ch < c; ch++) out[((n * c + ch) * s + y) * s + x] = nhwc[((n * s + y) * s + x) * c + ch];
+                if (!(diff <= DIFF_WARNING)) {
+                    log.printf(Locale.ROOT, "WARNING %s: %s logits differ from ours by %.3g (stale TorchScript file?)%n",
+                            e.model(), e.engine(), diff);
                 }
             }
+            checks.add(new Check(diff, e.variant() == Variant.MOE ? ShiftAddVariants.routing(e.ours(), conv) : null));
         }
-        return out;
+        return checks;
+    }
+
+    private static String header(ShootoutOptions o, OrtEnvironment env, boolean torch, String loadBefore,
+                                 String loadAfter) {
+        Rounds.Plan p = o.plan();
+        return String.format(Locale.ROOT, "%s, JDK %s, %d threads; ONNX Runtime %s; %s%n"
+                        + "%d rounds, %d batch-1 and %d batch-%d samples per engine; load average before / after: %s / %s%n"
+                        + "ShiftAddViT: KSH hashes trained on %d random images, MoE α from %s, routers untrained%n%n",
+                GemmShootout.cpuModel(), Runtime.version(), o.threads(), env.getVersion(),
+                torch ? TorchScriptRunner.describe() : "libtorch not run", p.rounds(),
+                p.perRound(0) * p.rounds(), p.perRound(1) * p.rounds(), o.batch(), loadBefore, loadAfter,
+                o.calibrationImages(), o.conversion().alphaFrom().name().toLowerCase(Locale.ROOT));
+    }
+
+    private static String table(List<Result> results, ShootoutOptions o) {
+        int b = o.batch();
+        StringBuilder sb = new StringBuilder();
+        sb.append("| model | variant | engine | batch 1 median ms | batch ").append(b).append(" img/s | speed vs ORT "
+                + "same model (b1 / b").append(b).append(") | speed vs ORT full-attention baseline (b1 / b").append(b)
+                .append(") | max abs Δ logit | routing |\n");
+        sb.append("|---|---|---|---:|---:|---:|---:|---:|---|\n");
+        for (Result r : results) {
+            Entry e = r.entry();
+            String baseline = ShiftAddVariants.fullAttention(e.model()) ? e.model() : e.model() + "_msa";
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.1f | %s | %s | %s | %s |%n", e.model(),
+                    ShiftAddVariants.label(e.model(), e.variant(), o.conversion()), engineName(e.engine()), r.b1Ms(),
+                    r.imagesPerSecond(), speed(r, ortOf(results, e.model())), speed(r, ortOf(results, baseline)),
+                    Double.isNaN(r.check().maxDiff()) ? "" : String.format(Locale.ROOT, "%.1e", r.check().maxDiff()),
+                    r.check().routing() == null ? "" : r.check().routing()));
+        }
+        return sb.toString();
+    }
+
+    private static String engineName(EngineKind k) {
+        return switch (k) {
+            case OURS -> "shiftaddvit-java";
+            case ORT -> "ONNX Runtime";
+            case TORCH -> "libtorch (DJL)";
+        };
+    }
+
+    private static Result ortOf(List<Result> results, String model) {
+        for (Result r : results) {
+            if (r.entry().model().equals(model) && r.entry().engine() == EngineKind.ORT) return r;
+        }
+        return null;
+    }
+
+    /** "a× / b×": how many times faster than the reference at batch 1 and at the large batch. */
+    private static String speed(Result r, Result ref) {
+        if (ref == null) return "–";
+        return String.format(Locale.ROOT, "%.2f× / %.2f×", ref.b1Ms() / r.b1Ms(), r.imagesPerSecond()
+                / ref.imagesPerSecond());
     }
 }

@@ -26,7 +26,8 @@ final class ImportCommand implements Callable<Integer> {
     String naming;
 
     @Option(names = "--model", description = "Config name (e.g. deit_tiny, pvt_v2_b0) or a JSON file of our model "
-            + "metadata; default: the Hugging Face config.json beside the weights.")
+            + "metadata; default: the Hugging Face or timm config.json beside the weights, else the named config "
+            + "whose structure the weights match (heads, eps and preprocessing come from it).")
     String model;
 
     @Option(names = "--out", required = true, description = "Where to write the model (safetensors).")
@@ -37,7 +38,7 @@ final class ImportCommand implements Callable<Integer> {
         Path file = ImportSource.weightsFile(from);
         Map<String, Tensor> tensors = ImportSource.readTensors(file);
         Naming n = naming == null ? Naming.detect(tensors.keySet()) : Naming.parse(naming);
-        ModelConfig cfg = ImportSource.config(model, file);
+        ModelConfig cfg = ImportSource.config(model, file, tensors, n);
         Importer.Imported imported = Importer.load(cfg, tensors, n, file.toString());
         System.out.printf("%s: %d tensors, %s naming -> %s%n", file, tensors.size(), n, cfg.name());
         for (String line : imported.mapped()) System.out.println("  " + line);

@@ -32,6 +32,10 @@ public final class Configs {
         REGISTRY.put("pvt_v2_b2", () -> new PvtV2Config("pvt_v2_b2", 224, 3, 1000, new int[]{64, 128, 320, 512},
                 new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{3, 4, 6, 3}, 7, 4,
                 true, IMAGENET_MEAN, IMAGENET_STD));
+        // The original PVT (whai362/PVT pvt_tiny): non-overlapping patch embeddings, position embeddings, class token.
+        REGISTRY.put("pvt_v1_tiny", () -> new PvtV1Config("pvt_v1_tiny", 224, 4, 3, 1000, new int[]{64, 128, 320, 512},
+                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, true,
+                IMAGENET_MEAN, IMAGENET_STD));
         // 28×28 grayscale: patch 4 gives 7×7 tokens, the common choice for small ViTs on this data.
         REGISTRY.put("vit_fmnist", () -> new VitConfig("vit_fmnist", 28, 4, 1, 10, 96, 6, 4, 2.0, true, false,
                 1e-6f, FMNIST_MEAN, FMNIST_STD));

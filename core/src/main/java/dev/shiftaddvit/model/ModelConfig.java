@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /** A named, validated architecture description; builds a fresh model and round-trips through metadata. */
-public sealed interface ModelConfig permits VitConfig, PvtV2Config {
+public sealed interface ModelConfig permits VitConfig, PvtV2Config, PvtV1Config {
     String name();
 
     int imgSize();
@@ -36,7 +36,8 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config {
         return switch (arch) {
             case "vit" -> VitConfig.fromMetadata(meta, source);
             case "pvt_v2" -> PvtV2Config.fromMetadata(meta, source);
-            default -> throw new ConfigException(source + ": unknown arch \"" + arch + "\" (expected vit or pvt_v2)");
+            case "pvt_v1" -> PvtV1Config.fromMetadata(meta, source);
+            default -> throw new ConfigException(source + ": unknown arch \"" + arch + "\" (expected vit, pvt_v2 or pvt_v1)");
         };
     }
 

@@ -245,6 +245,7 @@ public final class Reparam {
     private static int heads(Model model, int block) {
         return switch (model.config()) {
             case PvtV2Config c -> c.heads()[model.attentionGroups()[block]];
+            case PvtV1Config c -> c.heads()[model.attentionGroups()[block]];
             case VitConfig c -> c.heads();
         };
     }
@@ -252,6 +253,7 @@ public final class Reparam {
     private static boolean qkvBias(Model model) {
         return switch (model.config()) {
             case PvtV2Config c -> c.qkvBias();
+            case PvtV1Config c -> c.qkvBias();
             case VitConfig c -> c.qkvBias();
         };
     }
@@ -263,6 +265,7 @@ public final class Reparam {
         for (int i = 0; i < t.length; i++) {
             t[i] = switch (model.config()) {
                 case PvtV2Config c -> c.grid(groups[i]) * c.grid(groups[i]);
+                case PvtV1Config c -> c.tokens(groups[i]);
                 case VitConfig c -> c.tokens();
             };
         }

@@ -2,6 +2,7 @@ package dev.shiftaddvit.onnx;
 
 import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 import dev.shiftaddvit.nn.Parameter;
@@ -18,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Exports a dense ViT/DeiT or PVTv2 as an ONNX opset-17 graph of standard operators. The graph takes
+ * Exports a dense ViT/DeiT, PVTv2 or PVTv1 as an ONNX opset-17 graph of standard operators. The graph takes
  * NCHW images [N, C, H, W] (normalised, as PyTorch and ONNX Runtime users feed them; our engine is
  * NHWC inside) with a dynamic batch N and returns logits [N, classes]. Linear weights are stored
  * transposed ([in, out], named "*.weight_t") for MatMul on token tensors [N, tokens, dim]; every
@@ -53,6 +54,7 @@ public final class OnnxExporter {
         switch (model.config()) {
             case VitConfig c -> e.vit(c);
             case PvtV2Config c -> e.pvtV2(c);
+            case PvtV1Config c -> e.pvtV1(c);
         }
         if (!e.pending.isEmpty()) {
             throw new IllegalStateException(model.config().name() + ": parameters the exporter does not map: "
@@ -78,11 +80,7 @@ public final class OnnxExporter {
         x = mapToTokens(conv(x, "patch_embed.proj", c.patchSize(), c.patchSize(), 0, 1), d);
         if (c.classToken()) {
             g.scope("cls_token");
-            // Expand the [1, 1, D] token to [N, 1, D]: N is only known at run time.
-            String n = g.node("Shape", List.of(x), OnnxGraph.intAttr("start", 0), OnnxGraph.intAttr("end", 1));
-            String shape = g.node("Concat", List.of(n, g.int64s(1, d)), OnnxGraph.intAttr("axis", 0));
-            String cls = g.node("Expand", List.of(param("cls_token", 1, 1, d), shape));
-            x = g.node("Concat", List.of(cls, x), OnnxGraph.intAttr("axis", 1));
+            x = prependClassToken(x, d);
         }
         g.scope("pos_embed");
         x = g.node("Add", List.of(x, param("pos_embed", 1, c.tokens(), d)));
@@ -136,6 +134,49 @@ public final class OnnxExporter {
         }
         g.scope("head");
         head(meanTokens(tokens), prev, c.numClasses());
+    }
+
+    private void pvtV1(PvtV1Config c) {
+        String x = g.input(INPUT, BATCH, c.inChans(), c.imgSize(), c.imgSize());
+        int prev = c.inChans();
+        String tokens = null;
+        for (int s = 0; s < c.stages(); s++) {
+            int d = c.embedDims()[s];
+            int grid = c.grid(s);
+            int k = s == 0 ? c.patchSize() : 2;
+            String embed = "patch_embed" + (s + 1);
+            g.scope(embed);
+            if (s > 0) x = tokensToMap(tokens, prev, c.grid(s - 1));
+            tokens = layerNorm(mapToTokens(conv(x, embed + ".proj", k, k, 0, 1), d), embed + ".norm", d, 1e-5f);
+            if (s == c.stages() - 1) {
+                g.scope("cls_token");
+                tokens = prependClassToken(tokens, d);
+            }
+            g.scope("pos_embed" + (s + 1));
+            tokens = g.node("Add", List.of(tokens, param("pos_embed" + (s + 1), 1, c.tokens(s), d)));
+            for (int j = 0; j < c.depths()[s]; j++) {
+                String p = "block" + (s + 1) + "." + j;
+                g.scope(p + ".attn");
+                String h = layerNorm(tokens, p + ".norm1", d, 1e-6f);
+                tokens = g.node("Add", List.of(tokens, spatialReductionAttention(h, p + ".attn", d, c.heads()[s],
+                        grid, c.srRatios()[s])));
+                g.scope(p + ".mlp");
+                String m = mlp(layerNorm(tokens, p + ".norm2", d, 1e-6f), p + ".mlp", d, d * c.mlpRatios()[s], 0);
+                tokens = g.node("Add", List.of(tokens, m));
+            }
+            prev = d;
+        }
+        g.scope("head");
+        tokens = layerNorm(tokens, "norm", prev, 1e-6f);
+        head(g.node("Gather", List.of(tokens, g.int64Scalar(0)), OnnxGraph.intAttr("axis", 1)), prev, c.numClasses());
+    }
+
+    /** [N, T, D] → [N, 1 + T, D] with the [1, 1, D] cls_token expanded to the batch, known only at run time. */
+    private String prependClassToken(String x, int d) {
+        String n = g.node("Shape", List.of(x), OnnxGraph.intAttr("start", 0), OnnxGraph.intAttr("end", 1));
+        String shape = g.node("Concat", List.of(n, g.int64s(1, d)), OnnxGraph.intAttr("axis", 0));
+        String cls = g.node("Expand", List.of(param("cls_token", 1, 1, d), shape));
+        return g.node("Concat", List.of(cls, x), OnnxGraph.intAttr("axis", 1));
     }
 
     /** Queries from every token; keys and values from the grid reduced by a stride-sr conv + LayerNorm. */

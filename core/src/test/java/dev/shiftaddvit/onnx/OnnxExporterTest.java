@@ -35,7 +35,7 @@ class OnnxExporterTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"vit_fmnist", "pvt_v2_fmnist", "deit_tiny", "pvt_v2_b0"})
+    @ValueSource(strings = {"vit_fmnist", "pvt_v2_fmnist", "deit_tiny", "pvt_v2_b0", "pvt_v1_tiny"})
     void logitsMatchOurEngineInOnnxRuntime(String name) throws IOException, OrtException {
         Model model = Configs.byName(name).build(7);
         perturb(model, new SplittableRandom(11));

@@ -3,6 +3,7 @@ package dev.shiftaddvit.parity;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 
@@ -19,6 +20,7 @@ public interface TorchModel {
         return switch (model.config()) {
             case VitConfig c -> new TorchVit(c, p);
             case PvtV2Config c -> new TorchPvtV2(c, p);
+            case PvtV1Config c -> new TorchPvtV1(c, p);
         };
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 import dev.shiftaddvit.nn.Block;
@@ -92,6 +93,14 @@ class TorchParityTest {
         PvtV2Config c = new PvtV2Config("parity_pvt_v2", 28, 1, 10, new int[]{16, 32}, new int[]{1, 2},
                 new int[]{4, 4}, new int[]{2, 1}, new int[]{1, 2}, 3, 2, true, new float[]{0f}, new float[]{1f});
         checkModel(c.build(23), new SplittableRandom(23), 3);
+    }
+
+    @Test
+    void pvtV1LogitsAndGradientsMatchLibtorch() {
+        // Three stages on 16×16: grids 4, 2, 1; the last stage attends over its token and the class token.
+        PvtV1Config c = new PvtV1Config("parity_pvt_v1", 16, 4, 1, 10, new int[]{16, 16, 32}, new int[]{1, 2, 2},
+                new int[]{2, 2, 2}, new int[]{2, 1, 1}, new int[]{1, 1, 2}, true, new float[]{0f}, new float[]{1f});
+        checkModel(c.build(25), new SplittableRandom(25), 3);
     }
 
     /** The benchmark's libtorch optimizer does the same update as ours, given the same gradients. */

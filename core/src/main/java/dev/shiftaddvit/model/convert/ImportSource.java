@@ -8,6 +8,7 @@ import dev.shiftaddvit.io.torch.TorchCheckpoint;
 import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 import dev.shiftaddvit.tensor.Tensor;
@@ -18,13 +19,16 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
  * Where imported weights and hyper-parameters come from: a weights file (safetensors, a sharded
  * safetensors index, or a torch.save zip) or a Hugging Face model folder, and a config that is our
- * named config, our flat metadata as a JSON file, or the Hugging Face {@code config.json} beside the
- * weights (with {@code preprocessor_config.json} for the normalisation, when present).
+ * named config, our flat metadata as a JSON file, the {@code config.json} beside the weights (Hugging
+ * Face's, with {@code preprocessor_config.json} for the normalisation when present, or a timm hub
+ * repository's), or else the named config whose structure the tensors' shapes show.
  */
 public final class ImportSource {
     /** File names a model folder is searched for, in order (Hugging Face's own preference). */
@@ -33,6 +37,11 @@ public final class ImportSource {
     private static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
     private static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
     private static final long MAX_CONFIG_BYTES = 10_000_000;
+    /** timm architectures (a timm hub config.json's "architecture") with the named config of the same structure. */
+    private static final Map<String, String> TIMM_ARCHITECTURES = Map.of(
+            "deit_tiny_patch16_224", "deit_tiny", "vit_tiny_patch16_224", "deit_tiny",
+            "deit_small_patch16_224", "deit_small", "vit_small_patch16_224", "deit_small",
+            "pvt_v2_b0", "pvt_v2_b0", "pvt_v2_b1", "pvt_v2_b1", "pvt_v2_b2", "pvt_v2_b2");
 
     private ImportSource() {
     }
@@ -64,17 +73,29 @@ public final class ImportSource {
 
     /**
      * The config: {@code model} (a name of {@link Configs} or a JSON file of our metadata) when given,
-     * else the Hugging Face config.json beside {@code weights}.
+     * else the config.json beside {@code weights} (timm's when it names an "architecture", else Hugging
+     * Face's), else the one named config whose structure the tensors show, in the given naming
+     * ({@link ConfigInference}).
      */
+    public static ModelConfig config(String model, Path weights, Map<String, Tensor> tensors, Naming naming) {
+        return config(model, weights, () -> tensors, naming);
+    }
+
+    /** {@link #config(String, Path, Map, Naming)}, reading the tensors (naming detected) only when it must infer. */
     public static ModelConfig config(String model, Path weights) {
+        return config(model, weights, () -> readTensors(weights), null);
+    }
+
+    private static ModelConfig config(String model, Path weights, Supplier<Map<String, Tensor>> tensors, Naming naming) {
         if (model != null && model.endsWith(".json")) return fromMetadataFile(Path.of(model));
         if (model != null) return Configs.byName(model);
-        Path dir = weights.toAbsolutePath().getParent();
-        Path hf = dir.resolve("config.json");
-        if (!Files.isRegularFile(hf)) {
-            throw new ConfigException(weights + ": no config.json beside the weights; name a config with --model");
+        Path json = weights.toAbsolutePath().getParent().resolve("config.json");
+        if (Files.isRegularFile(json)) {
+            Map<String, Object> c = readJson(json);
+            return c.containsKey("architecture") ? fromTimm(json, c) : fromHuggingFace(json, c);
         }
-        return fromHuggingFace(hf);
+        Map<String, Tensor> t = tensors.get();
+        return ConfigInference.infer(t, naming != null ? naming : Naming.detect(t.keySet()), weights.toString());
     }
 
     private static Map<String, Object> readJson(Path file) {
@@ -96,10 +117,47 @@ public final class ImportSource {
         return ModelConfig.fromMetadata(meta, file.toString());
     }
 
-    /** A Hugging Face ViT or PVTv2 config.json (a DeiT one reads as ViT; its distillation token is refused on import). */
-    static ModelConfig fromHuggingFace(Path file) {
+    /**
+     * A timm hub config.json: {"architecture": "deit_tiny_patch16_224", "num_classes": ..., "pretrained_cfg":
+     * {"input_size": [3, H, W], "mean": [...], "std": [...]}}; the architecture picks the named config.
+     */
+    static ModelConfig fromTimm(Path file, Map<String, Object> c) {
         String src = file.toString();
-        Map<String, Object> c = readJson(file);
+        String arch = Json.getString(c, "architecture", src);
+        String ours = TIMM_ARCHITECTURES.get(arch);
+        if (ours == null) {
+            throw new ConfigException(src + ": timm architecture \"" + arch + "\" has no named config here (known: "
+                    + String.join(", ", new TreeSet<>(TIMM_ARCHITECTURES.keySet()))
+                    + "); name the config with --model");
+        }
+        ModelConfig base = Configs.byName(ours);
+        Map<String, Object> pre = c.containsKey("pretrained_cfg") ? Json.getObject(c, "pretrained_cfg", src) : Map.of();
+        int classes = (int) Json.optLong(c, "num_classes", base.numClasses(), src);
+        int size = base.imgSize();
+        int chans = base.inChans();
+        if (pre.containsKey("input_size")) {
+            int[] chw = ints(pre, "input_size", src);
+            if (chw.length != 3 || chw[1] != chw[2]) {
+                throw new ConfigException(src + ": pretrained_cfg.input_size must be [C, S, S] (square images)");
+            }
+            chans = chw[0];
+            size = chw[1];
+        }
+        float[] mean = floats(pre, "mean", base.mean(), src);
+        float[] std = floats(pre, "std", base.std(), src);
+        return switch (base) {
+            case VitConfig v -> new VitConfig(ours, size, v.patchSize(), chans, classes, v.embedDim(), v.depth(),
+                    v.heads(), v.mlpRatio(), v.qkvBias(), v.classToken(), v.eps(), mean, std);
+            case PvtV2Config v -> new PvtV2Config(ours, size, chans, classes, v.embedDims(), v.heads(), v.mlpRatios(),
+                    v.srRatios(), v.depths(), v.stemKernel(), v.stemStride(), v.qkvBias(), mean, std);
+            case PvtV1Config v -> new PvtV1Config(ours, size, v.patchSize(), chans, classes, v.embedDims(), v.heads(),
+                    v.mlpRatios(), v.srRatios(), v.depths(), v.qkvBias(), mean, std);
+        };
+    }
+
+    /** A Hugging Face ViT or PVTv2 config.json (a DeiT one reads as ViT; its distillation token is refused on import). */
+    static ModelConfig fromHuggingFace(Path file, Map<String, Object> c) {
+        String src = file.toString();
         String type = Json.getString(c, "model_type", src);
         String act = Json.optString(c, "hidden_act", "gelu", src);
         if (!act.equals("gelu")) throw new ConfigException(src + ": hidden_act \"" + act + "\" is not supported (exact gelu only)");

@@ -3,6 +3,7 @@ package dev.shiftaddvit.model.convert;
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -13,13 +14,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads a foreign state dict into a fresh model of a given config through a {@link Naming}. Every
  * problem (a parameter with no tensor, a tensor no parameter takes, a shape that does not fit) is
- * collected and reported together, by name, in one {@link InvalidInputException}.
+ * collected and reported together, by name, in one {@link InvalidInputException}. PVTv1 position
+ * embeddings learned on another grid (a checkpoint imported at another image size) are resized
+ * bilinearly, as the official model resizes them at run time.
  */
 public final class Importer {
+    private static final Pattern PVT_V1_POS = Pattern.compile("pos_embed(\\d+)");
+
     private Importer() {
     }
 
@@ -49,6 +56,16 @@ public final class Importer {
             used.addAll(sources);
             Tensor t = concatRows(sources.stream().map(in::get).toList());
             Tensor target = p.value();
+            String note = "";
+            int lead = pvtV1PositionLead(cfg, p.name());
+            if (t != null && !t.sameShape(target) && lead >= 0) {
+                Tensor resized = PositionResize.resize(t, target, lead);
+                if (resized != null) {
+                    note = " (resized from a " + PositionResize.grid(t, lead) + "×" + PositionResize.grid(t, lead)
+                            + " grid)";
+                    t = resized;
+                }
+            }
             if (t == null || !t.sameShape(target)) {
                 wrongShape.add(String.join(" + ", sources) + " " + shapes(sources, in) + " for " + p.name()
                         + " " + Arrays.toString(target.shape()));
@@ -56,7 +73,7 @@ public final class Importer {
             }
             System.arraycopy(t.data(), 0, target.data(), 0, t.size());
             mapped.add(p.name() + " " + Arrays.toString(target.shape())
-                    + (sources.equals(List.of(p.name())) ? "" : " <- " + String.join(" + ", sources)));
+                    + (sources.equals(List.of(p.name())) ? "" : " <- " + String.join(" + ", sources)) + note);
         }
         List<String> unexpected = in.keySet().stream().filter(k -> !used.contains(k)).toList();
         if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongShape.isEmpty()) {
@@ -67,6 +84,14 @@ public final class Importer {
             throw new InvalidInputException(source, sb.toString());
         }
         return new Imported(model, mapped);
+    }
+
+    /** Rows before the grid in a PVTv1 position embedding (1 in the last stage: the class token), or -1 for other parameters. */
+    private static int pvtV1PositionLead(ModelConfig cfg, String name) {
+        if (!(cfg instanceof PvtV1Config c)) return -1;
+        Matcher m = PVT_V1_POS.matcher(name);
+        if (!m.matches()) return -1;
+        return Integer.parseInt(m.group(1)) == c.stages() ? 1 : 0;
     }
 
     /** torchvision before 0.13 (and its published ViT weights) name the MLP linear_1/linear_2. */

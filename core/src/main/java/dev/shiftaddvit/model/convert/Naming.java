@@ -1,6 +1,7 @@
 package dev.shiftaddvit.model.convert;
 
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 
@@ -19,13 +20,16 @@ import java.util.regex.Pattern;
  * order as timm does.
  */
 public enum Naming {
-    /** timm: our own names. */
+    /** timm: our own names (PVTv1, which timm lacks, uses the official names). */
     TIMM,
     /** Hugging Face transformers: ViT ({@code vit.}) and PVTv2 ({@code pvt_v2.}). */
     HF,
     /** torchvision.models.VisionTransformer. */
     TORCHVISION,
-    /** The original whai362/PVT v2 release ({@code patch_embed1}, {@code block1.0}, {@code norm1}). */
+    /**
+     * The original whai362/PVT release: PVTv2 ({@code patch_embed1}, {@code block1.0}, {@code norm1}) and
+     * PVTv1, whose names are ours.
+     */
     PVT;
 
     private record Rule(Pattern pattern, Function<MatchResult, List<String>> sources) {
@@ -139,9 +143,17 @@ public enum Naming {
     List<String> sources(String ours, ModelConfig cfg) {
         List<Rule> rules = switch (this) {
             case TIMM -> null;
-            case HF -> cfg instanceof VitConfig ? HF_VIT : HF_PVT;
+            case HF -> switch (cfg) {
+                case VitConfig _ -> HF_VIT;
+                case PvtV2Config _ -> HF_PVT;
+                case PvtV1Config _ -> List.of();
+            };
             case TORCHVISION -> cfg instanceof VitConfig ? TORCHVISION_VIT : List.of();
-            case PVT -> cfg instanceof PvtV2Config ? PVT_OFFICIAL : List.of();
+            case PVT -> switch (cfg) {
+                case PvtV2Config _ -> PVT_OFFICIAL;
+                case PvtV1Config _ -> null;
+                case VitConfig _ -> List.of();
+            };
         };
         if (rules == null) return List.of(ours);
         for (Rule r : rules) {
