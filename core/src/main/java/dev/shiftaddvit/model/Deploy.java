@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Deployment of a fine-tuned ShiftAddViT: {@link #freeze} switches every MoE layer's Shift expert to the
- * integer MatShift kernel (add-attention already runs MatAdd on long-word codes), and the deploy file
+ * Deployment of a fine-tuned ShiftAddViT: {@link #freeze} switches every MoE layer's Shift expert to a
+ * multiplication-free shift kernel ({@link dev.shiftaddvit.nn.ShiftKernel}; add-attention already runs
+ * MatAdd on long-word codes), and the deploy file
  * stores the Shift experts as packed 5-bit codes.
  *
  * <p><b>Deploy file</b>: a safetensors file holding every tensor a checkpoint holds except, per MoE layer

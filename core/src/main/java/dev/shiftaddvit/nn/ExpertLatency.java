@@ -1,7 +1,6 @@
 package dev.shiftaddvit.nn;
 
 import dev.shiftaddvit.kernel.Gemm;
-import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.Ops;
 
 import java.util.Arrays;
@@ -12,8 +11,8 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>Mult expert: {@link Gemm#nt} over [tokens, in]·[out, in]ᵀ plus the bias ({@link Ops#addBiasRows}),
  *       i.e. what {@link Linear#forward} runs;</li>
- *   <li>Shift expert: the integer deploy kernel {@link MatShift#forward} (float activations quantized to
- *       Q16.16, shift-adds, bias) on the layer's packed codes ({@link ShiftLinear#toMatShift}).</li>
+ *   <li>Shift expert: the deploy kernel ({@link ShiftKernel#selected}: float activations quantized to
+ *       Q16.16, shift-adds, bias) on the layer's shift codes, i.e. what {@link ShiftLinearDeployed} runs.</li>
  * </ul>
  * Each is first run {@code warmup} times (JIT compilation, buffers), then sampled {@code repeats} times,
  * Mult and Shift alternately so background load hits both alike; a sample times enough back-to-back calls
@@ -81,7 +80,7 @@ public final class ExpertLatency {
     public static Measurement measure(Linear dense, int tokens, int warmup, int repeats) {
         ShiftLinear shift = ShiftLinear.fromDense("latency.shift", dense);
         float[] bias = dense.bias() == null ? null : dense.bias().value().data();
-        return measure(dense.weight().value().data(), bias, shift.toMatShift(), dense.in(), dense.out(), tokens,
+        return measure(dense.weight().value().data(), bias, bind(shift), dense.in(), dense.out(), tokens,
                 warmup, repeats, 0x5eedL);
     }
 
@@ -97,11 +96,15 @@ public final class ExpertLatency {
             for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextDouble(-0.1, 0.1);
         }
         ShiftLinear shift = ShiftLinear.fromDense("latency.shift", dense);
-        return measure(dense.weight().value().data(), bias ? dense.bias().value().data() : null, shift.toMatShift(),
+        return measure(dense.weight().value().data(), bias ? dense.bias().value().data() : null, bind(shift),
                 in, out, tokens, warmup, repeats, seed);
     }
 
-    private static Measurement measure(float[] weight, float[] bias, MatShift.Packed packed, int in, int out,
+    private static ShiftKernel.Bound bind(ShiftLinear shift) {
+        return ShiftKernel.selected().bind(shift.codes(), shift.out(), shift.in(), shift.fixedBias());
+    }
+
+    private static Measurement measure(float[] weight, float[] bias, ShiftKernel.Bound packed, int in, int out,
                                        int tokens, int warmup, int repeats, long seed) {
         if (in < 1 || out < 1 || tokens < 1) {
             throw new IllegalArgumentException("latency needs in, out and tokens >= 1, got in=" + in + " out=" + out
@@ -119,7 +122,7 @@ public final class ExpertLatency {
             Gemm.nt(tokens, out, in, x, 0, in, weight, 0, in, y, 0, out, false);
             if (bias != null) Ops.addBiasRows(y, bias, tokens, out);
         };
-        Runnable shift = () -> MatShift.forward(tokens, packed, x, 0, in, y, 0, out);
+        Runnable shift = () -> packed.forward(tokens, x, 0, y, 0);
 
         long multWarm = warm(mult, warmup);
         long shiftWarm = warm(shift, warmup);

@@ -320,7 +320,7 @@ public final class MoeLinear implements Layer {
     }
 
     /**
-     * Freezes the Shift expert's current codes into {@link ShiftLinearDeployed} (integer MatShift) and runs
+     * Freezes the Shift expert's current codes into {@link ShiftLinearDeployed} (a shift kernel) and runs
      * that instead; the router and the Mult expert stay float. The layer is inference-only from then on
      * (backward throws). Idempotent.
      */

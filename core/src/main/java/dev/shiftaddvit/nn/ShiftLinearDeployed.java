@@ -2,21 +2,20 @@ package dev.shiftaddvit.nn;
 
 import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.kernel.MatShiftExponent;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.List;
 
 /**
- * The deployed Shift expert: a forward-only DeepShift-PS layer that runs the integer {@link MatShift}
- * kernel on codes frozen from a {@link ShiftLinear}. Each forward converts its input to Q16.16 once
- * ({@link MatShift#forward}), accumulates signed, shifted int32 sums with the raw Q16.16 bias, and returns
- * them as float (·2^-16).
- *
- * <p>Against the float simulation with the same codes, y_sim = Q(x)·Wᵀ + Q(b), every output differs by at
- * most half a unit, 2^-17, per nonzero weight of its column (each shifted term is rounded to nearest, see
- * {@link MatShift}; the errors are centred, typically √(K/12)·2^-16 in all), plus the simulation's own float
- * rounding.
+ * The deployed Shift expert: a forward-only DeepShift-PS layer on codes frozen from a {@link ShiftLinear},
+ * run by the {@link ShiftKernel} chosen when it is built. With {@link MatShiftExponent} (the default) each
+ * term Q(x)·sign·2^shift is exact and the sums are the float simulation's, y_sim = Q(x)·Wᵀ + Q(b), up to
+ * the order of the float additions. With the fixed-point {@link MatShift} the input goes to Q16.16 once,
+ * signed shifted int32 sums start from the raw Q16.16 bias and come back as float (·2^-16); every output
+ * then differs from y_sim by at most half a unit, 2^-17, per nonzero weight of its column (centred
+ * errors, typically √(K/12)·2^-16 in all), plus the simulation's own float rounding.
  *
  * <p>It has no trainable parameters and no backward: a deployed model is inference-only.
  */
@@ -26,7 +25,7 @@ public final class ShiftLinearDeployed implements Layer {
     private final int out;
     private final byte[] codes;
     private final int[] biasFixed;
-    private final MatShift.Packed packed;
+    private final ShiftKernel.Bound kernel;
 
     private ShiftLinearDeployed(String name, int in, int out, byte[] codes, int[] biasFixed) {
         this.name = name;
@@ -34,7 +33,7 @@ public final class ShiftLinearDeployed implements Layer {
         this.out = out;
         this.codes = codes;
         this.biasFixed = biasFixed;
-        this.packed = ShiftCodes.toMatShift(codes, out, in, biasFixed);
+        this.kernel = ShiftKernel.selected().bind(codes, out, in, biasFixed);
     }
 
     /** Freezes the current codes and bias of a float Shift layer (named {@code name}, e.g. {@code <moe>.experts.1}). */
@@ -69,7 +68,7 @@ public final class ShiftLinearDeployed implements Layer {
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
         Tensor y = Tensor.zeros(shape);
-        MatShift.forward(rows, packed, x.data(), 0, in, y.data(), 0, out);
+        kernel.forward(rows, x.data(), 0, y.data(), 0);
         if (Profiler.active()) {
             Profiler.record(name, "MatShift", y, (long) rows * in * out,
                     OpCount.shift(rows, ShiftCodes.toDense(codes), out, in, biasFixed != null), t0);
