@@ -1,15 +1,19 @@
 package dev.shiftaddvit.kernel;
 
+import java.util.Arrays;
+
 /**
  * 2-D convolution over NHWC activations with PyTorch's weight layout [outC, inC, kh, kw], any
  * stride and symmetric zero padding, through im2col + GEMM.
  *
- * <p>im2col writes a buffer [batch·ho·wo, inC·kh·kw] whose column order (c, ky, kx) matches the
- * weight's row layout, so the forward is one {@code Gemm.nt}: y = cols·Wᵀ, token-major
- * [batch, ho, wo, outC]. The backward forms dW += dyᵀ·cols ({@code Gemm.tn}), db += Σ dy, and,
- * when asked, dcols = dy·W ({@code Gemm.nn}) followed by col2im. col2im is written as a gather
- * over input pixels (each pixel sums the patch entries that read it), so it parallelises without
- * write races and overwrites dx.
+ * <p>im2col writes a buffer [batch·ho·wo, kh·kw·inC] in the input's own (ky, kx, c) order, so each
+ * patch row inside the image is one contiguous copy of kw·inC floats from the NHWC input; the weight
+ * [outC, inC, kh, kw] is permuted to that order per call (outC·k moves, against m·k for the patches).
+ * The forward is then one {@code Gemm.nt}: y = cols·W'ᵀ, token-major [batch, ho, wo, outC]. The
+ * backward forms dW' = dyᵀ·cols ({@code Gemm.tn}, permuted back into dW), db += Σ dy, and, when
+ * asked, dcols = dy·W' ({@code Gemm.nn}) followed by col2im. col2im is written as a gather over input
+ * pixels (each pixel sums the patch entries that read it), so it parallelises without write races and
+ * overwrites dx.
  */
 public final class Conv2dKernel {
     private static final int GRAIN = 16384;
@@ -43,7 +47,7 @@ public final class Conv2dKernel {
         int k = inC * kh * kw;
         if (m == 0) return;
         im2col(x, batch, h, w, inC, kh, kw, stride, pad, ho, wo, cols);
-        Gemm.nt(m, outC, k, cols, 0, k, weight, 0, k, y, 0, outC, false);
+        Gemm.nt(m, outC, k, cols, 0, k, toPatchOrder(weight, outC, inC, kh * kw), 0, k, y, 0, outC, false);
         if (bias != null) Ops.addBiasRows(y, bias, m, outC);
     }
 
@@ -59,40 +63,61 @@ public final class Conv2dKernel {
         int m = batch * ho * wo;
         int k = inC * kh * kw;
         if (m == 0) return;
-        if (dweight != null) Gemm.tn(outC, k, m, dy, 0, outC, cols, 0, k, dweight, 0, k, true);
+        int khw = kh * kw;
+        if (dweight != null) {
+            float[] dw = new float[outC * k];
+            Gemm.tn(outC, k, m, dy, 0, outC, cols, 0, k, dw, 0, k, false);
+            for (int o = 0; o < outC; o++) {
+                for (int c = 0; c < inC; c++) {
+                    for (int t = 0; t < khw; t++) dweight[(o * inC + c) * khw + t] += dw[(o * khw + t) * inC + c];
+                }
+            }
+        }
         if (dbias != null) Ops.sumRows(dy, dbias, m, outC);
         if (dx != null) {
-            Gemm.nn(m, k, outC, dy, 0, outC, weight, 0, k, dcolsScratch, 0, k, false);
+            Gemm.nn(m, k, outC, dy, 0, outC, toPatchOrder(weight, outC, inC, khw), 0, k, dcolsScratch, 0, k, false);
             col2im(dcolsScratch, batch, h, w, inC, kh, kw, stride, pad, ho, wo, dx);
         }
     }
 
-    /** cols[(b,oy,ox), (c,ky,kx)] = x[b, oy·s−p+ky, ox·s−p+kx, c] or 0 outside the image. */
+    /** [outC, inC, taps] → [outC, taps, inC], the column order of {@link #im2col}. */
+    private static float[] toPatchOrder(float[] weight, int outC, int inC, int taps) {
+        float[] wp = new float[outC * inC * taps];
+        for (int o = 0; o < outC; o++) {
+            for (int c = 0; c < inC; c++) {
+                for (int t = 0; t < taps; t++) wp[(o * taps + t) * inC + c] = weight[(o * inC + c) * taps + t];
+            }
+        }
+        return wp;
+    }
+
+    /** cols[(b,oy,ox), (ky,kx,c)] = x[b, oy·s−p+ky, ox·s−p+kx, c] or 0 outside the image. */
     static void im2col(float[] x, int batch, int h, int w, int inC, int kh, int kw, int stride, int pad,
                        int ho, int wo, float[] cols) {
-        int khw = kh * kw;
-        int k = inC * khw;
+        int k = inC * kh * kw;
         int m = batch * ho * wo;
+        int rowLen = kw * inC;
         Parallel.forRange(m, Math.max(1, GRAIN / k), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int ox = r % wo;
                 int t = r / wo;
                 int oy = t % ho;
                 int b = t / ho;
-                int ro = r * k;
+                int ix0 = ox * stride - pad;
+                // the kx range that lands inside the image, the same for every ky
+                int kxLo = Math.max(0, -ix0);
+                int kxHi = Math.min(kw, w - ix0);
                 for (int ky = 0; ky < kh; ky++) {
                     int iy = oy * stride - pad + ky;
-                    boolean rowIn = iy >= 0 && iy < h;
-                    for (int kx = 0; kx < kw; kx++) {
-                        int ix = ox * stride - pad + kx;
-                        int co = ro + ky * kw + kx;
-                        if (rowIn && ix >= 0 && ix < w) {
-                            int xo = ((b * h + iy) * w + ix) * inC;
-                            for (int c = 0; c < inC; c++) cols[co + c * khw] = x[xo + c];
-                        } else {
-                            for (int c = 0; c < inC; c++) cols[co + c * khw] = 0f;
-                        }
+                    int co = r * k + ky * rowLen;
+                    if (iy < 0 || iy >= h || kxLo >= kxHi) {
+                        Arrays.fill(cols, co, co + rowLen, 0f);
+                        continue;
                     }
+                    if (kxLo > 0) Arrays.fill(cols, co, co + kxLo * inC, 0f);
+                    System.arraycopy(x, ((b * h + iy) * w + ix0 + kxLo) * inC, cols, co + kxLo * inC,
+                            (kxHi - kxLo) * inC);
+                    if (kxHi < kw) Arrays.fill(cols, co + kxHi * inC, co + rowLen, 0f);
                 }
             }
         });
@@ -123,8 +148,8 @@ public final class Conv2dKernel {
                             if (tx % stride != 0) continue;
                             int ox = tx / stride;
                             if (ox >= wo) continue;
-                            int co = ((b * ho + oy) * wo + ox) * k + ky * kw + kx;
-                            for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c * khw];
+                            int co = ((b * ho + oy) * wo + ox) * k + (ky * kw + kx) * inC;
+                            for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c];
                         }
                     }
                 }

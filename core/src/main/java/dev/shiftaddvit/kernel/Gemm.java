@@ -49,6 +49,8 @@ public final class Gemm {
     static final long COLUMNS_MAX_A = 1L << 18;
     /** Largest fully packed operand (floats) for the shared-packing schedule. */
     static final long SHARED_MAX = 1L << 23;
+    /** Up to this many rows, nt runs as dot products without packing ({@link GemmDot}). */
+    static final int DOT_MAX_M = Integer.getInteger("shiftaddvit.gemm.dotm", 32);
     /** Schedule override for tuning and tests: "auto", "columns" or "shared". */
     static volatile String schedule = System.getProperty("shiftaddvit.gemm.schedule", "auto");
 
@@ -120,6 +122,10 @@ public final class Gemm {
             if (!acc) {
                 for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
+            return;
+        }
+        if (!ta && tb && m <= DOT_MAX_M) {
+            GemmDot.nt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc);
             return;
         }
         long fmas = (long) m * n * k;

@@ -113,6 +113,18 @@ class GemmTest {
     }
 
     @Test
+    void fewRowsRunAsDotProductsAlsoWhenSplitOverThreads() {
+        // m ≤ DOT_MAX_M takes the unpacked dot-product path; these n·k are large enough to go parallel.
+        int[][] shapes = {{1, 1003, 300}, {2, 700, 257}, {5, 1000, 256}, {Gemm.DOT_MAX_M, 577, 192},
+                {Gemm.DOT_MAX_M + 1, 577, 192}};
+        long seed = 500;
+        for (int[] sh : shapes) {
+            check(Form.NT, sh[0], sh[1], sh[2], 7, 3, false, seed++);
+            check(Form.NT, sh[0], sh[1], sh[2], 0, 0, true, seed++);
+        }
+    }
+
+    @Test
     void shapesLargerThanBlocks() {
         // k beyond KC (several k blocks, unequal), m beyond MC, n beyond one NC block.
         int[][] shapes = {

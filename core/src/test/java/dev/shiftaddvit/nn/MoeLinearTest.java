@@ -109,7 +109,7 @@ class MoeLinearTest {
     }
 
     @Test
-    void tokensRoutedToShiftGiveTheShiftLinearOutputExactly() {
+    void tokensRoutedToAnExpertGiveThatExpertsOutput() {
         SplittableRandom rng = new SplittableRandom(12);
         Linear dense = dense(rng, 20, 9, true);
         MoeLinear moe = MoeLinear.fromDense("fc", dense, ALPHA, rng);
@@ -124,7 +124,9 @@ class MoeLinearTest {
             assertEquals(z[1] > z[0] ? MoeLinear.SHIFT : MoeLinear.MULT, routes[t], "argmax of row " + t);
             counts[routes[t]]++;
             float[] want = routes[t] == MoeLinear.SHIFT ? row(yShift, t, 9) : row(yDense, t, 9);
-            assertArrayEquals(want, row(y, t, 9), "row " + t + " (expert " + routes[t] + ")");
+            // An expert sees only its own rows, and GEMM picks its summation order by row count
+            // (few rows: dot products), so the last bit may differ from the all-rows run.
+            assertArrayEquals(want, row(y, t, 9), 1e-6f, "row " + t + " (expert " + routes[t] + ")");
         }
         assertTrue(counts[0] > 0 && counts[1] > 0, "a fresh router splits the tokens: " + Arrays.toString(counts));
         assertArrayEquals(counts, moe.lastTokensPerExpert());
