@@ -6,12 +6,14 @@ import java.util.Arrays;
  * 2-D convolution over NHWC activations with PyTorch's weight layout [outC, inC, kh, kw], any
  * stride and symmetric zero padding, through im2col + GEMM.
  *
- * <p>im2col writes a buffer [batch·ho·wo, kh·kw·inC] in the input's own (ky, kx, c) order, so each
- * patch row inside the image is one contiguous copy of kw·inC floats from the NHWC input; the weight
- * [outC, inC, kh, kw] is permuted to that order per call (outC·k moves, against m·k for the patches).
- * The forward is then one {@code Gemm.nt}: y = cols·W'ᵀ, token-major [batch, ho, wo, outC]. The
- * backward forms dW' = dyᵀ·cols ({@code Gemm.tn}, permuted back into dW), db += Σ dy, and, when
- * asked, dcols = dy·W' ({@code Gemm.nn}) followed by col2im. col2im is written as a gather over input
+ * <p>im2col writes a buffer [batch·ho·wo, inC·kh·kw]. With at least as many patches as output
+ * channels its columns are in the input's own (ky, kx, c) order, so each patch row inside the image
+ * is one contiguous copy of kw·inC floats from the NHWC input, and the weight [outC, inC, kh, kw] is
+ * permuted to match per call (outC·k moves, against m·k for the patches); with fewer patches (a late
+ * PVT stage at batch 1) they keep the weight's (c, ky, kx) order and are gathered. The forward is
+ * then one {@code Gemm.nt}: y = cols·Wᵀ, token-major [batch, ho, wo, outC]. The backward forms
+ * dW = dyᵀ·cols ({@code Gemm.tn}, permuted back when needed), db += Σ dy, and, when asked,
+ * dcols = dy·W ({@code Gemm.nn}) followed by col2im. col2im is written as a gather over input
  * pixels (each pixel sums the patch entries that read it), so it parallelises without write races and
  * overwrites dx.
  */
@@ -46,8 +48,10 @@ public final class Conv2dKernel {
         int m = batch * ho * wo;
         int k = inC * kh * kw;
         if (m == 0) return;
-        im2col(x, batch, h, w, inC, kh, kw, stride, pad, ho, wo, cols);
-        Gemm.nt(m, outC, k, cols, 0, k, toPatchOrder(weight, outC, inC, kh * kw), 0, k, y, 0, outC, false);
+        boolean po = patchOrder(m, outC);
+        im2col(x, batch, h, w, inC, kh, kw, stride, pad, ho, wo, po, cols);
+        Gemm.nt(m, outC, k, cols, 0, k, po ? toPatchOrder(weight, outC, inC, kh * kw) : weight, 0, k, y, 0, outC,
+                false);
         if (bias != null) Ops.addBiasRows(y, bias, m, outC);
     }
 
@@ -64,7 +68,8 @@ public final class Conv2dKernel {
         int k = inC * kh * kw;
         if (m == 0) return;
         int khw = kh * kw;
-        if (dweight != null) {
+        boolean po = patchOrder(m, outC);
+        if (dweight != null && po) {
             float[] dw = new float[outC * k];
             Gemm.tn(outC, k, m, dy, 0, outC, cols, 0, k, dw, 0, k, false);
             for (int o = 0; o < outC; o++) {
@@ -72,15 +77,23 @@ public final class Conv2dKernel {
                     for (int t = 0; t < khw; t++) dweight[(o * inC + c) * khw + t] += dw[(o * khw + t) * inC + c];
                 }
             }
+        } else if (dweight != null) {
+            Gemm.tn(outC, k, m, dy, 0, outC, cols, 0, k, dweight, 0, k, true);
         }
         if (dbias != null) Ops.sumRows(dy, dbias, m, outC);
         if (dx != null) {
-            Gemm.nn(m, k, outC, dy, 0, outC, toPatchOrder(weight, outC, inC, khw), 0, k, dcolsScratch, 0, k, false);
-            col2im(dcolsScratch, batch, h, w, inC, kh, kw, stride, pad, ho, wo, dx);
+            Gemm.nn(m, k, outC, dy, 0, outC, po ? toPatchOrder(weight, outC, inC, khw) : weight, 0, k, dcolsScratch,
+                    0, k, false);
+            col2im(dcolsScratch, batch, h, w, inC, kh, kw, stride, pad, ho, wo, po, dx);
         }
     }
 
-    /** [outC, inC, taps] → [outC, taps, inC], the column order of {@link #im2col}. */
+    /** Whether the patch columns are in (ky, kx, c) order: when the m patches outnumber the outC weight rows. */
+    static boolean patchOrder(int m, int outC) {
+        return m >= outC;
+    }
+
+    /** [outC, inC, taps] → [outC, taps, inC], the patch-order columns of {@link #im2col}. */
     private static float[] toPatchOrder(float[] weight, int outC, int inC, int taps) {
         float[] wp = new float[outC * inC * taps];
         for (int o = 0; o < outC; o++) {
@@ -91,9 +104,16 @@ public final class Conv2dKernel {
         return wp;
     }
 
-    /** cols[(b,oy,ox), (ky,kx,c)] = x[b, oy·s−p+ky, ox·s−p+kx, c] or 0 outside the image. */
+    /**
+     * cols[(b,oy,ox), (ky,kx,c)] (patch order) or cols[(b,oy,ox), (c,ky,kx)] = x[b, oy·s−p+ky, ox·s−p+kx, c],
+     * or 0 outside the image.
+     */
     static void im2col(float[] x, int batch, int h, int w, int inC, int kh, int kw, int stride, int pad,
-                       int ho, int wo, float[] cols) {
+                       int ho, int wo, boolean patchOrder, float[] cols) {
+        if (!patchOrder) {
+            im2colChannelOrder(x, batch, h, w, inC, kh, kw, stride, pad, ho, wo, cols);
+            return;
+        }
         int k = inC * kh * kw;
         int m = batch * ho * wo;
         int rowLen = kw * inC;
@@ -123,9 +143,39 @@ public final class Conv2dKernel {
         });
     }
 
+    private static void im2colChannelOrder(float[] x, int batch, int h, int w, int inC, int kh, int kw, int stride,
+                                           int pad, int ho, int wo, float[] cols) {
+        int khw = kh * kw;
+        int k = inC * khw;
+        int m = batch * ho * wo;
+        Parallel.forRange(m, Math.max(1, GRAIN / k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int ox = r % wo;
+                int t = r / wo;
+                int oy = t % ho;
+                int b = t / ho;
+                int ro = r * k;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = oy * stride - pad + ky;
+                    boolean rowIn = iy >= 0 && iy < h;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ox * stride - pad + kx;
+                        int co = ro + ky * kw + kx;
+                        if (rowIn && ix >= 0 && ix < w) {
+                            int xo = ((b * h + iy) * w + ix) * inC;
+                            for (int c = 0; c < inC; c++) cols[co + c * khw] = x[xo + c];
+                        } else {
+                            for (int c = 0; c < inC; c++) cols[co + c * khw] = 0f;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /** dx[b,iy,ix,c] = Σ dcols over the (patch, ky, kx) entries that read input pixel (iy, ix). */
     static void col2im(float[] dcols, int batch, int h, int w, int inC, int kh, int kw, int stride, int pad,
-                       int ho, int wo, float[] dx) {
+                       int ho, int wo, boolean patchOrder, float[] dx) {
         int khw = kh * kw;
         int k = inC * khw;
         int rowsIn = batch * h;
@@ -148,8 +198,14 @@ public final class Conv2dKernel {
                             if (tx % stride != 0) continue;
                             int ox = tx / stride;
                             if (ox >= wo) continue;
-                            int co = ((b * ho + oy) * wo + ox) * k + (ky * kw + kx) * inC;
-                            for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c];
+                            int patch = ((b * ho + oy) * wo + ox) * k;
+                            if (patchOrder) {
+                                int co = patch + (ky * kw + kx) * inC;
+                                for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c];
+                            } else {
+                                int co = patch + ky * kw + kx;
+                                for (int c = 0; c < inC; c++) dx[xo + c] += dcols[co + c * khw];
+                            }
                         }
                     }
                 }

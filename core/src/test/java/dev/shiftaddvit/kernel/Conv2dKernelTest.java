@@ -24,6 +24,7 @@ class Conv2dKernelTest {
             {3, 7, 3, 13, 17, 2, 3, 2, 0},   // rectangular kernel, odd channels
             {1, 6, 6, 8, 9, 1, 1, 1, 0},     // 1x1
             {2, 10, 9, 4, 3, 3, 2, 3, 1},    // stride larger than kernel height... and width
+            {1, 6, 6, 5, 40, 3, 3, 2, 1},    // fewer patches (9) than output channels: channel-order columns
     };
 
     @Test
