@@ -12,6 +12,7 @@ import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.kernel.MatShiftExponent;
 import dev.shiftaddvit.kernel.Parallel;
 
 /**
@@ -60,6 +61,7 @@ public final class KernelShootout {
         }
         for (int[] s : new int[][] {{3136, 64, 512}, {3136, 512, 64}, {784, 128, 1024}, {784, 1024, 128}}) {
             cases.add(matShift(s[0], s[1], s[2]));
+            cases.add(matShiftExponent(s[0], s[1], s[2]));
         }
         String filter = only;
         cases.removeIf(c -> !c.kernel().contains(filter));
@@ -88,8 +90,10 @@ public final class KernelShootout {
                 `BitCodes` (random bits), against `Gemm.tn` / `Gemm.nn` per head with B as a float 0/1 matrix. \
                 MatShift: X[M,K]·Wᵀ with W = sign·2^shift converted from a trunc-normal(0.02) weight, \
                 `MatShift.matShift` on Q16.16 int activations against `Gemm.nt` on the decoded float W; \
-                `toFixed` is the float→Q16.16 conversion of X alone, `forward` the deployment call \
-                (conversion fused, float in/out, what `ExpertLatency` times). Ratio = GEMM time / kernel time \
+                `toFixed` is the float→Q16.16 conversion of X alone, `forward` the fixed-point deployment call \
+                (conversion fused, float in/out). MatShiftExponent: the default deploy kernel (what \
+                `ExpertLatency` times), float in/out, one integer add on the float exponent and one float add \
+                per weight. Ratio = GEMM time / kernel time \
                 (> 1: kernel faster). Per shape and thread count every implementation is warmed up, then \
                 sampled round-robin; each figure is the median. The machine is shared (see the load \
                 average); cells move by ±20 % between runs.
@@ -196,27 +200,15 @@ public final class KernelShootout {
     }
 
     /**
-     * One MatShift shape: X[M, K]·Wᵀ with W [N, K] = sign·2^shift from a trunc-normal(0.02) dense
-     * weight (as {@code ShiftLinear.fromDense}: shift = round(log2|w|) clamped to [−14, 0]), timed as
+     * One MatShift shape: X[M, K]·Wᵀ with W [N, K] = sign·2^shift ({@link ShiftWeights}), timed as
      * Gemm.nt on the decoded float W, the integer kernel on pre-converted Q16.16 activations, the
      * float→fixed conversion alone, and the float-in/float-out deployment forward.
      */
     static Case matShift(int m, int k, int n) {
         SplittableRandom rnd = new SplittableRandom(m * 7L + k * 3L + n);
-        byte[] sign = new byte[n * k];
-        byte[] shift = new byte[n * k];
-        float[] w = new float[n * k];
-        for (int i = 0; i < w.length; i++) {
-            double g;
-            do {
-                g = rnd.nextGaussian();
-            } while (Math.abs(g) > 2);
-            double wd = 0.02 * g;
-            sign[i] = (byte) (wd > 0 ? 1 : wd < 0 ? -1 : 0);
-            shift[i] = (byte) Math.max(-14, Math.min(0, Math.rint(Math.log(Math.abs(wd)) / Math.log(2))));
-            w[i] = (float) (sign[i] * Math.scalb(1.0, shift[i]));
-        }
-        MatShift.Packed packed = MatShift.pack(n, k, sign, shift, null);
+        ShiftWeights sw = ShiftWeights.of(rnd, n, k);
+        float[] w = sw.dense();
+        MatShift.Packed packed = MatShift.pack(n, k, sw.sign(), sw.shift(), null);
         float[] x = GemmShootout.random(rnd, m * k);
         for (int i = 0; i < x.length; i++) x[i] *= 3f;
         int[] xi = new int[m * k];
@@ -231,13 +223,64 @@ public final class KernelShootout {
         // Sanity: the deployment result agrees with the float product up to the per-term rounding error.
         gemm.run();
         forward.run();
-        double maxDiff = 0;
-        for (int i = 0; i < yg.length; i++) maxDiff = Math.max(maxDiff, Math.abs(yg[i] - yf[i]));
-        if (maxDiff > k * 0x1p-16 + 1e-4) {
-            System.out.printf(Locale.ROOT, "WARNING MatShift %d×%d×%d differs from Gemm by %.3g%n", m, k, n, maxDiff);
-        }
+        warnIfFar("MatShift", m, k, n, yg, yf, k * 0x1p-16 + 1e-4);
         String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
         return new Case("MatShift X·Wᵀ", shape, new String[] {"Gemm.nt", "MatShift", "toFixed", "forward"},
                 new Runnable[] {gemm, shiftInt, toFixed, forward});
+    }
+
+    /**
+     * The same shape through {@link MatShiftExponent} (one integer add on the float exponent and one float
+     * add per weight), float in and out, against Gemm.nt on the decoded W.
+     */
+    static Case matShiftExponent(int m, int k, int n) {
+        SplittableRandom rnd = new SplittableRandom(m * 7L + k * 3L + n);
+        ShiftWeights sw = ShiftWeights.of(rnd, n, k);
+        float[] w = sw.dense();
+        MatShiftExponent.Packed packed = MatShiftExponent.pack(n, k, sw.sign(), sw.shift(), null);
+        float[] x = GemmShootout.random(rnd, m * k);
+        for (int i = 0; i < x.length; i++) x[i] *= 3f;
+        float[] yg = new float[m * n];
+        float[] ye = new float[m * n];
+        Runnable gemm = () -> Gemm.nt(m, n, k, x, 0, k, w, 0, k, yg, 0, n, false);
+        Runnable forward = () -> MatShiftExponent.forward(m, packed, x, 0, k, ye, 0, n);
+        gemm.run();
+        forward.run();
+        // GEMM sees the unquantized x: they differ by at most the quantization step per term.
+        warnIfFar("MatShiftExponent", m, k, n, yg, ye, k * 0x1p-16 + 1e-4);
+        String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
+        return new Case("MatShiftExponent X·Wᵀ", shape, new String[] {"Gemm.nt", "MatShiftExponent"},
+                new Runnable[] {gemm, forward});
+    }
+
+    private static void warnIfFar(String kernel, int m, int k, int n, float[] expected, float[] actual, double bound) {
+        double maxDiff = 0;
+        for (int i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - actual[i]));
+        if (maxDiff > bound) {
+            System.out.printf(Locale.ROOT, "WARNING %s %d×%d×%d differs from Gemm by %.3g%n", kernel, m, k, n, maxDiff);
+        }
+    }
+
+    /**
+     * W [N, K] = sign·2^shift from a trunc-normal(0.02) dense weight (as {@code ShiftLinear.fromDense}:
+     * shift = round(log2|w|) clamped to [−14, 0]), with its decoded float values.
+     */
+    private record ShiftWeights(byte[] sign, byte[] shift, float[] dense) {
+        static ShiftWeights of(SplittableRandom rnd, int n, int k) {
+            byte[] sign = new byte[n * k];
+            byte[] shift = new byte[n * k];
+            float[] w = new float[n * k];
+            for (int i = 0; i < w.length; i++) {
+                double g;
+                do {
+                    g = rnd.nextGaussian();
+                } while (Math.abs(g) > 2);
+                double wd = 0.02 * g;
+                sign[i] = (byte) (wd > 0 ? 1 : wd < 0 ? -1 : 0);
+                shift[i] = (byte) Math.max(-14, Math.min(0, Math.rint(Math.log(Math.abs(wd)) / Math.log(2))));
+                w[i] = (float) (sign[i] * Math.scalb(1.0, shift[i]));
+            }
+            return new ShiftWeights(sign, shift, w);
+        }
     }
 }

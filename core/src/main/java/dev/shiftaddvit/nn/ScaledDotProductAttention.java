@@ -59,14 +59,15 @@ final class ScaledDotProductAttention {
     }
 
     /**
-     * Query rows per task: whole heads when there are enough (batch, head) pairs to keep every
-     * thread busy, otherwise heads split into row blocks (batch 1 of DeiT-Tiny has only 3 heads).
+     * Query rows per task: whole heads when the (batch, head) pairs already divide evenly over the
+     * threads, otherwise each head cut into the fewest row blocks that do (batch 1 of DeiT-Tiny has 3
+     * heads for 2 threads: 2 blocks each). Every extra block re-packs the head's K and V.
      */
     private static int rowBlock(int pairs, int n) {
-        int wanted = 4 * Parallel.threads();
-        if (pairs >= wanted) return n;
-        int perPair = (wanted + pairs - 1) / pairs;
-        return Math.max(16, (n + perPair - 1) / perPair);
+        int threads = Parallel.threads();
+        int blocks = 1;
+        while ((pairs * blocks < threads || pairs * blocks % threads != 0) && blocks < threads) blocks++;
+        return Math.max(Math.min(n, 16), (n + blocks - 1) / blocks);
     }
 
     /** Per-thread score rows for inference, grown on demand. */
