@@ -22,11 +22,6 @@ public final class Gelu {
 
     private static final float INV_SQRT2 = 0.70710678118654752f;
     private static final float Z_MAX = 9f;
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND_MAGIC = 12582912f;         // 1.5·2^23, as in Softmax.exp
-    private static final int MAGIC_BITS = 0x4B400000;
     private static final float INV_SQRT_2PI = 0.39894228040143268f;
 
     // P(t) = C0 + C1·t + ... + C9·t^9
@@ -126,19 +121,9 @@ public final class Gelu {
      * instructions, and GELU is evaluated on every MLP activation.
      */
     private static FloatVector expErfc(FloatVector x) {
-        FloatVector kb = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND_MAGIC));
-        FloatVector k = kb.sub(ROUND_MAGIC);
-        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
-        r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(F, 1f / 5040f), FloatVector.broadcast(F, 1f / 720f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f / 120f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f / 24f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f / 6f));
-        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector scale = kb.reinterpretAsInts().sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(scale.reinterpretAsFloats());
+        FloatVector kb = Softmax.expK(x);
+        IntVector scale = kb.reinterpretAsInts().sub(Softmax.MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        return Softmax.expReduced(x, kb).mul(scale.reinterpretAsFloats());
     }
 
     /** 1 + erf(u), scalar, same approximation as the vector path. */

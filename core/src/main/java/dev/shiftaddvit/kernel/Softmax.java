@@ -131,7 +131,7 @@ public final class Softmax {
     private static final float LN2_HI = 0.693359375f;          // few mantissa bits: k·LN2_HI is exact
     private static final float LN2_LO = -2.12194440e-4f;        // ln2 − LN2_HI
     private static final float ROUND_MAGIC = 12582912f;         // 1.5·2^23: (v + M) − M rounds to nearest
-    private static final int MAGIC_BITS = 0x4B400000;           // bits of ROUND_MAGIC; bits(v + M) − this = round(v)
+    static final int MAGIC_BITS = 0x4B400000;           // bits of ROUND_MAGIC; bits(v + M) − this = round(v)
     private static final float EXP_LO = -87.33654f;             // ln(2^-126): below this, result flushes to 0
     private static final float EXP_HI = 88.72283f;              // ln(FLT_MAX): above this, +inf
 
@@ -147,7 +147,23 @@ public final class Softmax {
     static FloatVector exp(FloatVector x) {
         VectorMask<Float> under = x.lt(EXP_LO);
         VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_HI);
-        FloatVector kb = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND_MAGIC));
+        FloatVector kb = expK(x);
+        FloatVector p = expReduced(x, kb);
+        IntVector ki = kb.reinterpretAsInts().sub(MAGIC_BITS);
+        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+        IntVector k2 = ki.sub(k1);
+        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+    }
+
+    /** x·log2e + 1.5·2^23: k = round(x·log2e) sits in its low mantissa bits, bits(kb) − MAGIC_BITS. */
+    static FloatVector expK(FloatVector x) {
+        return x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND_MAGIC));
+    }
+
+    /** e^r for the reduced argument r = x − k·ln2 (|r| ≤ ln2/2, k from {@link #expK}): the shared core of the exps. */
+    static FloatVector expReduced(FloatVector x, FloatVector kb) {
         FloatVector k = kb.sub(ROUND_MAGIC);
         FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
         r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
@@ -157,13 +173,7 @@ public final class Softmax {
         p = p.fma(r, FloatVector.broadcast(F, 1f / 6f));
         p = p.fma(r, FloatVector.broadcast(F, 0.5f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector ki = kb.reinterpretAsInts().sub(MAGIC_BITS);
-        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-        IntVector k2 = ki.sub(k1);
-        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+        return p.fma(r, FloatVector.broadcast(F, 1f));
     }
 
     // ---- scalar twins ---------------------------------------------------------------------
