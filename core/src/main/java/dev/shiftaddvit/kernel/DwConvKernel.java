@@ -45,6 +45,10 @@ public final class DwConvKernel {
         for (; ox + PIXELS <= inner && c >= L; ox += PIXELS) {
             int yo = (q * w + ox) * c;
             int ch = 0;
+            if (kw == 3) {
+                ch = c - c % L;
+                fourPixels3(x, wt, bias, b, oy, ox, h, w, c, ph, kyLo, kyHi, y, yo, ch);
+            }
             for (; ch <= c - L; ch += L) {
                 FloatVector a0 = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
                 FloatVector a1 = a0;
@@ -72,6 +76,41 @@ public final class DwConvKernel {
             }
         }
         for (; ox < w; ox++) forwardPixel(x, wt, bias, q, b, oy, ox, h, w, c, kh, kw, ph, pw, kyLo, kyHi, y);
+    }
+
+    /**
+     * Four interior output pixels of a 3-wide kernel, channel vectors [0, chEnd): each kernel row reads
+     * the six input pixels the four windows share once (a sliding window) instead of twelve times.
+     */
+    private static void fourPixels3(float[] x, float[] wt, float[] bias, int b, int oy, int ox, int h, int w, int c,
+                                    int ph, int kyLo, int kyHi, float[] y, int yo, int chEnd) {
+        for (int ch = 0; ch < chEnd; ch += L) {
+            FloatVector a0 = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int xi = ((b * h + oy + ky - ph) * w + ox - 1) * c + ch;
+                int wi = ky * 3 * c + ch;
+                FloatVector w0 = FloatVector.fromArray(F, wt, wi);
+                FloatVector w1 = FloatVector.fromArray(F, wt, wi + c);
+                FloatVector w2 = FloatVector.fromArray(F, wt, wi + 2 * c);
+                FloatVector x0 = FloatVector.fromArray(F, x, xi);
+                FloatVector x1 = FloatVector.fromArray(F, x, xi + c);
+                FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * c);
+                a0 = x2.fma(w2, x1.fma(w1, x0.fma(w0, a0)));
+                FloatVector x3 = FloatVector.fromArray(F, x, xi + 3 * c);
+                a1 = x3.fma(w2, x2.fma(w1, x1.fma(w0, a1)));
+                FloatVector x4 = FloatVector.fromArray(F, x, xi + 4 * c);
+                a2 = x4.fma(w2, x3.fma(w1, x2.fma(w0, a2)));
+                FloatVector x5 = FloatVector.fromArray(F, x, xi + 5 * c);
+                a3 = x5.fma(w2, x4.fma(w1, x3.fma(w0, a3)));
+            }
+            a0.intoArray(y, yo + ch);
+            a1.intoArray(y, yo + c + ch);
+            a2.intoArray(y, yo + 2 * c + ch);
+            a3.intoArray(y, yo + 3 * c + ch);
+        }
     }
 
     /** One output pixel, any position (the kernel clipped at the borders). */
