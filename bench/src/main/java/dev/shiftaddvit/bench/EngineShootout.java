@@ -1,7 +1,7 @@
 package dev.shiftaddvit.bench;
 
 import ai.onnxruntime.OrtEnvironment;
-import dev.shiftaddvit.bench.ShiftAddVariants.Conversion;
+import dev.shiftaddvit.bench.ShiftAddVariants.Route;
 import dev.shiftaddvit.bench.ShiftAddVariants.Variant;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Configs;
@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +57,7 @@ import java.util.stream.Stream;
  * {@code --keep-last-softmax} (upstream's choice; default: add-attention in every block),
  * {@code --alpha-from=energy|latency} (MoE balance weights; they only shape fine-tuning, the split of
  * an untrained router does not depend on them), {@code --moe-route=router|shift|mult} (force every
- * token to one expert; the table says so).
+ * token to one expert; the table says so), or several separated by commas for one MoE row each.
  */
 public final class EngineShootout {
     /** Above this max |Δ logit| between engines a warning is printed. */
@@ -66,8 +67,8 @@ public final class EngineShootout {
         OURS, ORT, TORCH
     }
 
-    /** One table row: an engine running one variant of one model. */
-    private record Entry(String model, Variant variant, EngineKind engine, ModelRunner runner, Model ours) {
+    /** One table row: an engine running one variant of one model (route: how a MoE variant routes, else null). */
+    private record Entry(String model, Variant variant, Route route, EngineKind engine, ModelRunner runner, Model ours) {
     }
 
     /** Max |Δ logit| against our dense model (NaN: not compared) and the MoE routing split (null: no MoE). */
@@ -103,7 +104,7 @@ public final class EngineShootout {
         List<Entry> entries = new ArrayList<>();
         try {
             for (String name : o.models()) addEntries(o, env, name, entries, log);
-            List<Check> checks = check(entries, o.conversion(), log);
+            List<Check> checks = check(entries, log);
             List<ModelRunner> runners = entries.stream().map(Entry::runner).toList();
             double[][][] t = Rounds.measure(runners, o.plan(), log::println);
             List<Result> results = new ArrayList<>();
@@ -140,13 +141,14 @@ public final class EngineShootout {
         List<BenchImages> inputs = List.of(BenchImages.random(cfg, 1, 1), BenchImages.random(cfg, o.batch(), 2));
         if (o.variants().contains(Variant.FULL)) {
             Model dense = ShiftAddVariants.dense(name);
-            entries.add(new Entry(name, Variant.FULL, EngineKind.OURS, new OursRunner(dense, inputs), dense));
+            entries.add(new Entry(name, Variant.FULL, null, EngineKind.OURS, new OursRunner(dense, inputs), dense));
             byte[] onnx = OnnxExporter.export(dense).toByteArray();
-            entries.add(new Entry(name, Variant.FULL, EngineKind.ORT, new OrtRunner(env, onnx, o.threads(), inputs), null));
+            entries.add(new Entry(name, Variant.FULL, null, EngineKind.ORT, new OrtRunner(env, onnx, o.threads(), inputs),
+                    null));
             Path pt = o.torchscriptDir() == null ? null : o.torchscriptDir().resolve(name + ".pt");
             if (pt != null && Files.exists(pt)) {
-                entries.add(new Entry(name, Variant.FULL, EngineKind.TORCH, new TorchScriptRunner(pt, o.threads(), inputs),
-                        null));
+                entries.add(new Entry(name, Variant.FULL, null, EngineKind.TORCH,
+                        new TorchScriptRunner(pt, o.threads(), inputs), null));
             }
         }
         List<Variant> shiftAdd = Stream.of(Variant.ADD, Variant.MOE).filter(o.variants()::contains).toList();
@@ -155,12 +157,14 @@ public final class EngineShootout {
             return;
         }
         for (Variant v : shiftAdd) {
-            long t0 = System.nanoTime();
-            BenchImages calibration = BenchImages.random(cfg, o.calibrationImages(), 3);
-            Model m = ShiftAddVariants.build(name, v, o.conversion(), calibration);
-            log.printf(Locale.ROOT, "%s: built %s (%.1f s)%n", name, ShiftAddVariants.label(name, v, o.conversion()),
-                    (System.nanoTime() - t0) / 1e9);
-            entries.add(new Entry(name, v, EngineKind.OURS, new OursRunner(m, inputs), m));
+            for (Route route : v == Variant.MOE ? o.routes() : Collections.singletonList((Route) null)) {
+                long t0 = System.nanoTime();
+                BenchImages calibration = BenchImages.random(cfg, o.calibrationImages(), 3);
+                Model m = ShiftAddVariants.build(name, v, o.conversion(), route, calibration);
+                log.printf(Locale.ROOT, "%s: built %s (%.1f s)%n", name, ShiftAddVariants.label(name, v, o.conversion()),
+                        (System.nanoTime() - t0) / 1e9);
+                entries.add(new Entry(name, v, route, EngineKind.OURS, new OursRunner(m, inputs), m));
+            }
         }
     }
 
@@ -168,7 +172,7 @@ public final class EngineShootout {
      * Runs every entry once on each input (which also warms it up): max |Δ logit| of ONNX Runtime and
      * libtorch against our dense model, and the routing split of the MoE models on the large batch.
      */
-    private static List<Check> check(List<Entry> entries, Conversion conv, PrintStream log) throws Exception {
+    private static List<Check> check(List<Entry> entries, PrintStream log) throws Exception {
         Map<String, float[][]> reference = new HashMap<>();
         List<Check> checks = new ArrayList<>();
         for (Entry e : entries) {
@@ -191,7 +195,7 @@ public final class EngineShootout {
                             e.model(), e.engine(), diff);
                 }
             }
-            checks.add(new Check(diff, e.variant() == Variant.MOE ? ShiftAddVariants.routing(e.ours(), conv) : null));
+            checks.add(new Check(diff, e.variant() == Variant.MOE ? ShiftAddVariants.routing(e.ours(), e.route()) : null));
         }
         return checks;
     }

@@ -58,7 +58,7 @@ final class ShiftAddVariants {
     }
 
     /** Conversion settings shared by the add and moe variants. */
-    record Conversion(boolean keepLastSoftmax, AlphaFrom alphaFrom, Route route, int latencyBatch) {
+    record Conversion(boolean keepLastSoftmax, AlphaFrom alphaFrom, int latencyBatch) {
     }
 
     private ShiftAddVariants() {
@@ -80,7 +80,8 @@ final class ShiftAddVariants {
         };
     }
 
-    static Model build(String config, Variant v, Conversion c, BenchImages calibration) {
+    /** The variant of a config; route applies to MOE only. */
+    static Model build(String config, Variant v, Conversion c, Route route, BenchImages calibration) {
         Model m = dense(config);
         if (v == Variant.FULL) return m;
         Reparam.AttnOptions attn = new Reparam.AttnOptions(Set.of(), c.keepLastSoftmax(), AddAttention.Options.DEFAULT,
@@ -94,7 +95,7 @@ final class ShiftAddVariants {
                 MoeLinear.DEFAULT_BALANCE_COEF, alpha, c.latencyBatch());
         Reparam.toMoe(m, moe, new SplittableRandom(SEED));
         Deploy.freeze(m);
-        for (MoeLinear l : Reparam.moeLayers(m)) l.forceExpert(c.route().expert);
+        for (MoeLinear l : Reparam.moeLayers(m)) l.forceExpert(route.expert);
         return m;
     }
 
@@ -110,7 +111,7 @@ final class ShiftAddVariants {
     }
 
     /** "Shift 48.7 % of 123,456 tokens" for the last forward of a MoE model, or null for a model without MoE. */
-    static String routing(Model m, Conversion c) {
+    static String routing(Model m, Route route) {
         long mult = 0;
         long shift = 0;
         for (MoeLinear l : Reparam.moeLayers(m)) {
@@ -120,6 +121,6 @@ final class ShiftAddVariants {
         }
         if (mult + shift == 0) return null;
         return String.format(Locale.ROOT, "Shift %.1f %% of %,d tokens (%s)", 100.0 * shift / (mult + shift), mult + shift,
-                c.route().note);
+                route.note);
     }
 }

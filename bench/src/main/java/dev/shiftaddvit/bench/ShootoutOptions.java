@@ -15,7 +15,8 @@ import java.util.Set;
 
 /** The options of {@link EngineShootout}; see its class comment. */
 record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, int samples, int batch, int rounds,
-                       Path torchscriptDir, boolean weightsOnly, int calibrationImages, Conversion conversion) {
+                       Path torchscriptDir, boolean weightsOnly, int calibrationImages, Conversion conversion,
+                       List<Route> routes) {
 
     static ShootoutOptions parse(String... args) {
         List<String> models = List.of("deit_tiny", "pvt_v2_b0_msa", "pvt_v2_b0");
@@ -29,7 +30,7 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
         int calibration = 8;
         boolean keepLast = false;
         AlphaFrom alpha = AlphaFrom.ENERGY;
-        Route route = Route.ROUTER;
+        List<Route> routes = List.of(Route.ROUTER);
         for (String arg : args) {
             int eq = arg.indexOf('=');
             String key = eq < 0 ? arg : arg.substring(0, eq);
@@ -49,7 +50,11 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
                 case "--calibration-images" -> calibration = positive(key, value);
                 case "--keep-last-softmax" -> keepLast = true;
                 case "--alpha-from" -> alpha = choice(key, value, AlphaFrom.class);
-                case "--moe-route" -> route = choice(key, value, Route.class);
+                case "--moe-route" -> {
+                    List<Route> rs = new ArrayList<>();
+                    for (String r : need(key, value).split(",")) rs.add(choice(key, r, Route.class));
+                    routes = List.copyOf(rs);
+                }
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -62,7 +67,7 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
         }
         if (weightsOnly && torch == null) throw new IllegalArgumentException("--weights-only needs --torchscript-dir=DIR");
         return new ShootoutOptions(models, variants, threads, samples, batch, rounds, torch, weightsOnly, calibration,
-                new Conversion(keepLast, alpha, route, batch));
+                new Conversion(keepLast, alpha, batch), routes);
     }
 
     /** Timed calls at batch 1 and at the large batch (a quarter as many, at least one per round). */

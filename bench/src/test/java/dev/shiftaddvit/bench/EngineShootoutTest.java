@@ -20,7 +20,7 @@ class EngineShootoutTest {
     void runsEveryVariantAndSkipsTorchWithoutTheFile(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         ShootoutOptions o = ShootoutOptions.parse("--models=vit_fmnist", "--samples=1", "--rounds=1", "--batch=2",
-                "--calibration-images=2", "--torchscript-dir=" + dir);
+                "--calibration-images=2", "--torchscript-dir=" + dir, "--moe-route=router,shift");
         String report = EngineShootout.run(o, new PrintStream(log, true, StandardCharsets.UTF_8));
         String logText = log.toString(StandardCharsets.UTF_8);
 
@@ -33,8 +33,9 @@ class EngineShootoutTest {
         assertTrue(report.contains("| vit_fmnist | add-attention everywhere + MoE, deployed | shiftaddvit-java |"),
                 report);
         assertTrue(report.contains("(untrained router) |"), report);
+        assertTrue(report.contains("Shift 100.0 %") && report.contains("(forced: all Shift) |"), report);
         assertFalse(report.contains("libtorch (DJL) |"), report);
-        assertEquals(4 + 2, report.lines().filter(l -> l.startsWith("|")).count(), report);
+        assertEquals(5 + 2, report.lines().filter(l -> l.startsWith("|")).count(), report);
     }
 
     @Test
@@ -45,5 +46,6 @@ class EngineShootoutTest {
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--samples=0"));
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--weights-only"));
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--alpha-from=speed"));
+        assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--moe-route=router,all"));
     }
 }
