@@ -37,6 +37,20 @@ public final class Softmax {
         for (int r = 0; r < rows; r++) forwardRowScaled(x, off + r * cols, cols, scale);
     }
 
+    /**
+     * y[i] = e^(x[i]·scale) for i in [0, n) with the vector exp (about 2 ulp; lanes past the range are
+     * masked), on the calling thread: per-token Gaussian kernels such as KSH's e^(−D/2σ).
+     */
+    public static void expScaled(float[] x, int xOff, float scale, float[] y, int yOff, int n) {
+        FloatVector sv = FloatVector.broadcast(F, scale);
+        int i = 0;
+        for (; i <= n - L; i += L) exp(FloatVector.fromArray(F, x, xOff + i).mul(sv)).intoArray(y, yOff + i);
+        if (i < n) {
+            VectorMask<Float> tail = F.indexInRange(i, n);
+            exp(FloatVector.fromArray(F, x, xOff + i, tail).mul(sv)).intoArray(y, yOff + i, tail);
+        }
+    }
+
     /** dx = y ⊙ (dy − Σ dy⊙y) per row; dx may alias dy (same offset). */
     public static void backwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
                                     int rows, int cols) {
@@ -177,6 +191,11 @@ public final class Softmax {
     }
 
     // ---- scalar twins ---------------------------------------------------------------------
+
+    /** Scalar twin of {@link #expScaled}. */
+    public static void expScaledScalar(float[] x, int xOff, float scale, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.exp(x[xOff + i] * scale);
+    }
 
     /** Scalar twin of {@link #forwardRows}. */
     public static void forwardRowsScalar(float[] x, int off, float[] y, int yOff, int rows, int cols) {

@@ -3,6 +3,7 @@ package dev.shiftaddvit.nn;
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
@@ -11,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -246,8 +248,10 @@ public final class KshHash {
                 int gi = row / n;
                 int h = gi % heads;
                 double s2 = 2.0 * sigma[gi];
+                if (s2 > 0) Softmax.expScaled(dist, row * m, (float) (-1.0 / s2), kv, 0, m);
+                else Arrays.fill(kv, 1f);
                 for (int j = 0; j < m; j++) {
-                    float e = s2 > 0 ? (float) Math.exp(-dist[row * m + j] / s2) : 1f;
+                    float e = kv[j];
                     if (kern != null) kern[row * m + j] = e;
                     kv[j] = e - mud[h * m + j];
                 }

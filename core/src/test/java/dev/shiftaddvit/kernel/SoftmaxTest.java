@@ -104,6 +104,22 @@ class SoftmaxTest {
     }
 
     @Test
+    void scaledExpMatchesMathExpWithinTwoUlpAtAnyLengthAndOffset() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        for (int n : COLS) {
+            float[] x = randn(rnd, n + 4, 30f, 0f);
+            for (int i = 0; i < x.length; i++) x[i] = Math.abs(x[i]);
+            float[] y = new float[n + 6];
+            float[] expected = new float[n + 6];
+            Softmax.expScaled(x, 3, -0.37f, y, 2, n);
+            Softmax.expScaledScalar(x, 3, -0.37f, expected, 2, n);
+            for (int i = 0; i < y.length; i++) {
+                assertEquals(expected[i], y[i], 2.5e-7f * expected[i], "n=" + n + " at " + i);
+            }
+        }
+    }
+
+    @Test
     void forwardIsStableForHugeAndTinyLogits() {
         int cols = 19;
         float[] x = new float[2 * cols];
