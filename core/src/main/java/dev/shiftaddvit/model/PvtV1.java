@@ -13,7 +13,6 @@ import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -73,17 +72,16 @@ public final class PvtV1 implements Model {
 
     @Override
     public List<Block> blocks() {
-        List<Block> all = new ArrayList<>();
-        for (Stage s : stages) all.addAll(s.blocks());
-        return Collections.unmodifiableList(all);
+        return StagedBlocks.all(stageBlocks());
     }
 
     @Override
     public int[] attentionGroups() {
-        int[] g = new int[blocks().size()];
-        int i = 0;
-        for (int s = 0; s < stages.size(); s++) for (int j = 0; j < stages.get(s).blocks().size(); j++) g[i++] = s;
-        return g;
+        return StagedBlocks.groups(stageBlocks());
+    }
+
+    private List<List<Block>> stageBlocks() {
+        return stages.stream().map(Stage::blocks).toList();
     }
 
     @Override
