@@ -95,14 +95,17 @@ public final class MatShiftExponent {
      *                                  [−31, 0], naming the row and column.
      */
     public static Packed pack(int n, int k, byte[] sign, byte[] shift, float[] bias) {
-        if (n < 0 || k < 0) throw new IllegalArgumentException("MatShiftExponent.pack: negative size n=" + n + " k=" + k);
+        if (n < 0 || k < 0) {
+            throw new IllegalArgumentException("MatShiftExponent.pack: negative size n=" + n + " k=" + k);
+        }
         long size = (long) n * k;
         if (sign.length != size || shift.length != size) {
             throw new IllegalArgumentException("MatShiftExponent.pack: expected " + size + " signs and shifts for ["
                     + n + ", " + k + "], got " + sign.length + " and " + shift.length);
         }
         if (bias != null && bias.length != n) {
-            throw new IllegalArgumentException("MatShiftExponent.pack: bias has " + bias.length + " entries, expected " + n);
+            throw new IllegalArgumentException("MatShiftExponent.pack: bias has " + bias.length + " entries, expected "
+                    + n);
         }
         int slivers = (n + NR - 1) / NR;
         if ((long) k * 2 * NR > Integer.MAX_VALUE - 16) {
@@ -152,7 +155,8 @@ public final class MatShiftExponent {
                 || (m > 0 && ((long) xOff + (long) (m - 1) * ldx + w.k > x.length
                 || (long) outOff + (long) (m - 1) * ldo + w.n > out.length))) {
             throw new IllegalArgumentException("MatShiftExponent.forward: m=" + m + " [" + w.n + ", " + w.k
-                    + "] with ldx=" + ldx + " ldo=" + ldo + " does not fit arrays of " + x.length + " and " + out.length);
+                    + "] with ldx=" + ldx + " ldo=" + ldo + " does not fit arrays of " + x.length + " and "
+                    + out.length);
         }
         if (m == 0 || w.n == 0) return;
         long ops = (long) m * w.n * Math.max(1, w.k);
@@ -174,7 +178,7 @@ public final class MatShiftExponent {
         for (int b0 = r0; b0 < r1; b0 += MB) {
             int rows = Math.min(MB, r1 - b0);
             boolean nan = false;
-            for (int r = 0; r < rows; r++) nan |= activationBits(x, xOff + (b0 + r) * ldx, bits, r * k, k);
+            for (int r = 0; r < rows; r++) nan |= activationBits(x, xOff + (b0 + r) * ldx, buf.row(k), bits, r * k, k);
             block(w, bits, rows, out, outOff + b0 * ldo, ldo, buf.tile);
             if (nan) {
                 for (int r = 0; r < rows; r++) {
@@ -190,9 +194,11 @@ public final class MatShiftExponent {
         }
     }
 
-    /** bits[dst + p] = bits of Q(x[src + p]) with zeros replaced by the stand-in; returns whether a NaN was seen. */
-    static boolean activationBits(float[] x, int src, int[] bits, int dst, int k) {
-        float[] q = FLOATS.get().of(k);
+    /**
+     * bits[dst + p] = bits of Q(x[src + p]) with zeros replaced by the stand-in (q: k floats of scratch);
+     * returns whether a NaN was seen.
+     */
+    static boolean activationBits(float[] x, int src, float[] q, int[] bits, int dst, int k) {
         FixedPoint.quantize(x, src, q, 0, k);
         boolean nan = false;
         int p = 0;
@@ -357,27 +363,22 @@ public final class MatShiftExponent {
         }
     }
 
-    /** Per-thread buffers: quantized activation bits of a row block, and an edge tile. */
+    /** Per-thread buffers: quantized activation bits of a row block, one quantized row, and an edge tile. */
     private static final class Buffers {
         private int[] bits = new int[0];
+        private float[] row = new float[0];
         final float[] tile = new float[MR * NR];
 
         int[] bits(int size) {
             if (bits.length < size) bits = new int[size];
             return bits;
         }
-    }
 
-    /** Per-thread float row for quantizing one activation row. */
-    private static final class Row {
-        private float[] q = new float[0];
-
-        float[] of(int size) {
-            if (q.length < size) q = new float[size];
-            return q;
+        float[] row(int size) {
+            if (row.length < size) row = new float[size];
+            return row;
         }
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-    private static final ThreadLocal<Row> FLOATS = ThreadLocal.withInitial(Row::new);
 }

@@ -1,6 +1,8 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.kernel.MatShiftExponent;
 
 /**
  * Shift-weight codes: conversion of dense weights and DeepShift-PS parameters to (sign, shift) pairs,
@@ -206,11 +208,30 @@ public final class ShiftCodes {
 
     /** Packs a [n, k] code matrix (PyTorch [out, in]) and optional raw Q16.16 bias for {@link MatShift}. */
     public static MatShift.Packed toMatShift(byte[] codes, int n, int k, int[] biasFixed) {
+        Unpacked u = unpacked(codes, n, k);
+        return MatShift.pack(n, k, u.sign(), u.shift(), biasFixed);
+    }
+
+    /** As {@link #toMatShift} for {@link MatShiftExponent}; the raw Q16.16 bias is passed on as its exact float. */
+    public static MatShiftExponent.Packed toMatShiftExponent(byte[] codes, int n, int k, int[] biasFixed) {
+        Unpacked u = unpacked(codes, n, k);
+        float[] bias = null;
+        if (biasFixed != null) {
+            bias = new float[n];
+            FixedPoint.toFloat(biasFixed, 0, bias, 0, n);
+        }
+        return MatShiftExponent.pack(n, k, u.sign(), u.shift(), bias);
+    }
+
+    private record Unpacked(byte[] sign, byte[] shift) {
+    }
+
+    private static Unpacked unpacked(byte[] codes, int n, int k) {
         validate(codes, n, k);
         byte[] sign = new byte[codes.length];
         byte[] shift = new byte[codes.length];
         unpack(codes, sign, shift);
-        return MatShift.pack(n, k, sign, shift, biasFixed);
+        return new Unpacked(sign, shift);
     }
 
     private static String describe(byte code) {

@@ -1,6 +1,5 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;
 
@@ -40,16 +39,7 @@ public enum ShiftKernel {
                 yield (rows, x, xOff, y, yOff) -> MatShift.forward(rows, p, x, xOff, in, y, yOff, out);
             }
             case EXPONENT -> {
-                ShiftCodes.validate(codes, out, in);
-                byte[] sign = new byte[codes.length];
-                byte[] shift = new byte[codes.length];
-                ShiftCodes.unpack(codes, sign, shift);
-                float[] bias = null;
-                if (biasFixed != null) {
-                    bias = new float[out];
-                    FixedPoint.toFloat(biasFixed, 0, bias, 0, out);
-                }
-                MatShiftExponent.Packed p = MatShiftExponent.pack(out, in, sign, shift, bias);
+                MatShiftExponent.Packed p = ShiftCodes.toMatShiftExponent(codes, out, in, biasFixed);
                 yield (rows, x, xOff, y, yOff) -> MatShiftExponent.forward(rows, p, x, xOff, in, y, yOff, out);
             }
         };
