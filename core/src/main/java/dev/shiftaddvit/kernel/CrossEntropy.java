@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * row order, so the result does not depend on the thread count.
  */
 public final class CrossEntropy {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
 

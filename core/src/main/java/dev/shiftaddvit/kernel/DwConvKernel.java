@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * through per-block partials whose split depends only on the shape (deterministic).
  */
 public final class DwConvKernel {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
     /** Output pixels that see the whole kernel horizontally go four at a time per weight load. */

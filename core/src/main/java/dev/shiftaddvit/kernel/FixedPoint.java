@@ -41,8 +41,8 @@ public final class FixedPoint {
     /** Largest raw value: MAX·2^16. */
     public static final int RAW_MAX = 32767 << 16;
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    static final VectorSpecies<Integer> I = VectorWidth.INT;
     private static final int L = F.length();
     private static final float INTEGRAL = 0x1p23f;
     private static final int CHUNK = 1 << 15;

@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the erfc form keeps GELU's negative tail (0.5·x·erfc(|x|/√2)) accurate in relative terms too.
  */
 public final class Gelu {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
     private static final int BLOCK = 512;

@@ -28,11 +28,13 @@ import org.slf4j.LoggerFactory;
  * buffers are thread-local and reused, so steady-state calls do not allocate them.
  */
 public final class Gemm {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     /** Vector length in floats. */
     static final int VL = F.length();
     /** Rows of the register tile (see the micro-kernel notes for why 4). */
     static final int MR = 4;
+    /** Exactly MR lanes, for packing A slivers of the tn form. */
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     /** Columns of the register tile (two vectors). */
     static final int NR = 2 * VL;
     /** k block: one packed B sliver (KC x NR floats) stays in L1. */
@@ -57,7 +59,7 @@ public final class Gemm {
     private static final Logger LOG = LoggerFactory.getLogger("dev.shiftaddvit.kernel");
 
     static {
-        LOG.info("vector species: FloatVector {} bits, {} lanes", F.vectorBitSize(), VL);
+        LOG.info("vector width: {}", VectorWidth.describe());
     }
 
     /** Per-thread reusable packing buffers. */
@@ -135,7 +137,7 @@ public final class Gemm {
         boolean parallel = threads > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1
                 && !Parallel.inParallelWork();
         long packedB = (long) nTiles * NR * k;
-        long packedA = (long) mTiles * MR * k + VL;
+        long packedA = (long) mTiles * MR * k;
         boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
         // Column split: one fork-join and no duplicated packing, but every chunk streams all of A,
         // so it is used only while A is small enough to stay in cache.
@@ -211,7 +213,7 @@ public final class Gemm {
         int ncb = roundUp((cols + nBlocks - 1) / nBlocks, NR);
         Buffers buf = BUFFERS.get();
         float[] bp = buf.b(kcb * ncb);
-        float[] ap = ta ? buf.a(kcb * mcb + VL) : null;
+        float[] ap = ta ? buf.a(kcb * mcb) : null;
         float[] tile = buf.tile;
         for (int jc = j0; jc < j1; jc += ncb) {
             int nc = Math.min(ncb, j1 - jc);
@@ -313,9 +315,8 @@ public final class Gemm {
     /**
      * Packs A(i, p) = a[aOff + p*lda + i] (the tn form) for i in [ic, ic+mc), p in [pc, pc+kc) into
      * MR-row slivers, p-major: ap[dst0 + s*kc*MR + p*MR + r], zero-padded. Rows of Aᵀ are read
-     * contiguously; a full sliver step is written with one vector store whose spill lands in the
-     * next k step of the same sliver and is overwritten afterwards (the last k step is copied by
-     * scalars), so ap needs VL floats of slack.
+     * contiguously, MR floats at a time with a vector of exactly MR lanes (the 128-bit species,
+     * whatever the engine's width), so no store spills past its step.
      */
     private static void packAT(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap, int dst0) {
         int full = mc / MR;
@@ -324,17 +325,8 @@ public final class Gemm {
         for (int p = 0; p < kc; p++) {
             int src = aOff + (pc + p) * lda + ic;
             int dst = dst0 + p * MR;
-            int s = 0;
-            if (VL >= MR && p < kc - 1) {
-                int vecFull = Math.min(full, Math.max(0, (a.length - VL - src) / MR + 1));
-                for (; s < vecFull; s++) {
-                    FloatVector.fromArray(F, a, src + s * MR).intoArray(ap, dst + s * sliver);
-                }
-            }
-            for (; s < full; s++) {
-                int si = src + s * MR;
-                int di = dst + s * sliver;
-                for (int r = 0; r < MR; r++) ap[di + r] = a[si + r];
+            for (int s = 0; s < full; s++) {
+                FloatVector.fromArray(F4, a, src + s * MR).intoArray(ap, dst + s * sliver);
             }
             if (mr > 0) {
                 int si = src + full * MR;

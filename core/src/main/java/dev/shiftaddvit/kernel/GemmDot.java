@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Parallel}.
  */
 final class GemmDot {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int VL = F.length();
     /** Columns per tile. */
     private static final int NB = 4;

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * partial sums whose split depends only on the shape, so results are deterministic.
  */
 public final class LayerNormKernel {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
 

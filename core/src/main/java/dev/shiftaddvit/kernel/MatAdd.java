@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * token-major activation through {@link Parallel}. Outputs are overwritten.
  */
 public final class MatAdd {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     /** Tokens per bucket block of Bᵀ·V. */
     public static final int BLOCK = 1024;

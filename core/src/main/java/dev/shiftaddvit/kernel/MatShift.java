@@ -57,8 +57,8 @@ import jdk.incubator.vector.VectorSpecies;
  * load their initial vectors themselves and leave through a per-thread int scratch tile.
  */
 public final class MatShift {
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, I.vectorShape());
+    static final VectorSpecies<Integer> I = VectorWidth.INT;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     /** Lanes per vector. */
     static final int VL = I.length();
     /** Columns per packed sliver (two vectors). */

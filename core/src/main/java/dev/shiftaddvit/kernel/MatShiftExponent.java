@@ -37,8 +37,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors across a call boundary makes C2 box them (see {@link MatShift}).
  */
 public final class MatShiftExponent {
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, I.vectorShape());
+    static final VectorSpecies<Integer> I = VectorWidth.INT;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     static final int VL = I.length();
     static final int NR = 2 * VL;
     static final int MR = 4;

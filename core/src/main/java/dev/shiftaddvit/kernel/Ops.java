@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the shape, never on the thread count or scheduling.
  */
 public final class Ops {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     /** Elements per parallel chunk for streaming element-wise work. */
     static final int GRAIN = 32768;
@@ -100,7 +100,7 @@ public final class Ops {
         return (float) s;
     }
 
-    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final VectorSpecies<Double> D = VectorWidth.DOUBLE;
 
     private static double sumSquaresRange(float[] x, int from, int to) {
         int i = from;

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vectorised {@link #exp(FloatVector)} the other kernels share.
  */
 public final class Softmax {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     /** Elements per parallel chunk, roughly. */
     private static final int GRAIN = 8192;

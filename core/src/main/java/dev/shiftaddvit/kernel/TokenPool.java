@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Mean over the token axis of token-major activations [batch, tokens, dim] → [batch, dim]. */
 public final class TokenPool {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     private static final int GRAIN = 16384;
 

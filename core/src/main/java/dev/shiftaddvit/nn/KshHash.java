@@ -4,6 +4,7 @@ import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
@@ -52,7 +53,7 @@ public final class KshHash {
     public static final int DEFAULT_ANCHORS = 25;
 
     private static final Logger LOG = LoggerFactory.getLogger(KshHash.class);
-    private static final VectorSpecies<Float> FV = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FV = VectorWidth.FLOAT;
     private static final int VL = FV.length();
     /** Rows of the Gram matrix computed per block during supervision. */
     private static final int GRAM_ROWS = 64;
