@@ -46,8 +46,8 @@ class MatShiftExponentTest {
     void equalsTheScalarReferenceBitForBitWhenNoActivationIsZero() {
         SplittableRandom rnd = new SplittableRandom(1);
         for (int m : new int[] {1, 3, 4, 5, 9}) {
-            for (int n : new int[] {1, 15, 16, 17, 40}) {
-                for (int k : new int[] {1, 7, 64}) {
+            for (int n : new int[] {1, 15, 16, 17, 32, 40, 65, 97}) {
+                for (int k : new int[] {1, 7, 17, 33, 64}) {
                     Weights w = Weights.random(rnd, n, k, (m + n) % 2 == 0, k != 7);
                     int ldx = k + 3;
                     int ldo = n + 2;

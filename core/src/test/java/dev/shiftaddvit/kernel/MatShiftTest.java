@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /** Holds the vectorised {@link MatShift} against {@link MatShiftReference} and against exact arithmetic. */
 class MatShiftTest {
     private static final int[] MS = {0, 1, 2, 3, 4, 5, 7, 9, 13};
-    private static final int[] NS = {0, 1, 7, 8, 15, 16, 17, 33};
-    private static final int[] KS = {0, 1, 3, 16, 31};
+    private static final int[] NS = {0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 65, 97};
+    private static final int[] KS = {0, 1, 3, 16, 31, 33};
 
     /** Random codes: shifts in [minShift, 0], zero signs with probability pZero. */
     private static void codes(SplittableRandom rnd, byte[] sign, byte[] shift, int minShift, double pZero) {

@@ -123,45 +123,50 @@ class KshHashTest {
 
     @Test
     void encodeMatchesIndependentComputationWithSigmaPerImageAndHead() {
+        // anchor and bit counts on both sides of one and two vectors at every width (4, 8, 16 floats)
+        for (int[] mr : new int[][]{{6, 16}, {25, 16}, {36, 20}}) encodeMatchesIndependentComputation(mr[0], mr[1]);
+    }
+
+    private void encodeMatchesIndependentComputation(int anchors, int bits) {
         SplittableRandom rnd = new SplittableRandom(4);
         int batch = 3;
         int n = 13;
         int heads = 2;
         int d = 5;
         int ld = heads * d + 1;
-        KshHash hash = new KshHash("attn", heads, d, 16, 6, new SplittableRandom(5));
+        KshHash hash = new KshHash("attn", heads, d, bits, anchors, new SplittableRandom(5));
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
         hash.train(x, 0, ld, batch, n, small(), new SplittableRandom(6));
         // a different batch at inference: σ comes from it, not from training
         float[] y = normalisedRows(rnd, batch, n, heads, d, ld);
-        for (int i = 0; i < y.length; i++) y[i] *= 1f;   // (already normalised)
         KshHash.Encoding e = hash.encode(y, 0, ld, batch, n, true);
         BitCodes codes = e.codes();
+        String what = anchors + " anchors, " + bits + " bits";
         int checked = 0;
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
                 int g = b * heads + h;
                 for (int k = 0; k < n; k++) {
                     double[] z = referenceZ(hash, y, ld, b, n, h, k);
-                    for (int t = 0; t < 16; t++) {
-                        float zf = e.preActivations()[(g * n + k) * 16 + t];
-                        assertEquals(z[t], zf, 1e-5 + 1e-5 * Math.abs(z[t]), "z at b=" + b + " h=" + h + " k=" + k);
+                    for (int t = 0; t < bits; t++) {
+                        float zf = e.preActivations()[(g * n + k) * bits + t];
+                        assertEquals(z[t], zf, 1e-5 + 1e-5 * Math.abs(z[t]), "z at b=" + b + " h=" + h + " k=" + k + ", " + what);
                         if (Math.abs(z[t]) < 1e-6) continue;
-                        assertEquals(z[t] > 0, codes.get(g, k, t), "bit");
+                        assertEquals(z[t] > 0, codes.get(g, k, t), "bit, " + what);
                         boolean pass = (e.steMask()[g * n + k] >>> t & 1L) != 0;
-                        assertEquals(z[t] > 0 && z[t] < 1, pass, "STE mask");
+                        assertEquals(z[t] > 0 && z[t] < 1, pass, "STE mask, " + what);
                         checked++;
                     }
                 }
             }
         }
-        assertTrue(checked > batch * heads * n * 15);
+        assertTrue(checked > batch * heads * n * (bits - 1), what);
         // per-image σ: encoding one image alone gives that image's codes
         float[] one = java.util.Arrays.copyOfRange(y, n * ld, 2 * n * ld);
         KshHash.Encoding e1 = hash.encode(one, 0, ld, 1, n, false);
         for (int h = 0; h < heads; h++) {
             for (int k = 0; k < n; k++) {
-                assertEquals(codes.tokenWords()[(1 * heads + h) * n + k], e1.codes().tokenWords()[h * n + k]);
+                assertEquals(codes.tokenWords()[(1 * heads + h) * n + k], e1.codes().tokenWords()[h * n + k], what);
             }
         }
     }
