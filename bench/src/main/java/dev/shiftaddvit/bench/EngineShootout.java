@@ -3,6 +3,7 @@ package dev.shiftaddvit.bench;
 import ai.onnxruntime.OrtEnvironment;
 import dev.shiftaddvit.bench.ShiftAddVariants.Route;
 import dev.shiftaddvit.bench.ShiftAddVariants.Variant;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
@@ -100,6 +101,7 @@ public final class EngineShootout {
         if (o.torchscriptDir() != null) writeWeights(o, log);
         if (o.weightsOnly()) return "";
         String loadBefore = GemmShootout.uptime();
+        log.println("machine: " + Machine.describe());
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         List<Entry> entries = new ArrayList<>();
         try {
@@ -203,10 +205,10 @@ public final class EngineShootout {
     private static String header(ShootoutOptions o, OrtEnvironment env, boolean torch, String loadBefore,
                                  String loadAfter) {
         Rounds.Plan p = o.plan();
-        return String.format(Locale.ROOT, "%s, JDK %s, %d threads; ONNX Runtime %s; %s%n"
+        return String.format(Locale.ROOT, "%s, %s, JDK %s, %d threads; ONNX Runtime %s; %s%n"
                         + "%d rounds, %d batch-1 and %d batch-%d samples per engine; load average before / after: %s / %s%n"
                         + "ShiftAddViT: KSH hashes trained on %d random images, MoE α from %s, routers untrained%n%n",
-                GemmShootout.cpuModel(), Runtime.version(), o.threads(), env.getVersion(),
+                GemmShootout.cpuModel(), GemmShootout.species(), Runtime.version(), o.threads(), env.getVersion(),
                 torch ? TorchScriptRunner.describe() : "libtorch not run", p.rounds(),
                 p.perRound(0) * p.rounds(), p.perRound(1) * p.rounds(), o.batch(), loadBefore, loadAfter,
                 o.calibrationImages(), o.conversion().alphaFrom().name().toLowerCase(Locale.ROOT));

@@ -4,6 +4,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.kernel.Machine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,6 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
 public class GemmBench {
+    static {
+        System.out.println("# GemmBench on " + Machine.describe());
+    }
 
     @Param({"nt:1024:1024:1024", "nn:1024:1024:1024", "tn:1024:1024:1024",
             "nt:197:576:192", "nt:197:192:192", "nt:197:768:192", "nt:197:192:768",

@@ -14,7 +14,9 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -291,22 +293,11 @@ public final class GemmShootout {
     }
 
     static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim() + " (" + Runtime.getRuntime().availableProcessors()
-                            + " cores visible)";
-                }
-            }
-        } catch (IOException ignored) {
-            // fall through
-        }
-        return System.getProperty("os.arch");
+        return Machine.cpuModel() + " (" + Runtime.getRuntime().availableProcessors() + " cores visible)";
     }
 
     static String species() {
-        VectorSpecies<Float> f = FloatVector.SPECIES_PREFERRED;
-        return "FloatVector " + f.vectorBitSize() + " bits";
+        return VectorWidth.describe();
     }
 
     /**
@@ -368,7 +359,7 @@ public final class GemmShootout {
 
     /** Independent vector FMA chains on every thread: an upper bound for any fp32 GEMM here. */
     static final class FmaPeak {
-        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final VectorSpecies<Float> F = VectorWidth.FLOAT;
         static volatile float sink;
 
         static float chains(long iters) {

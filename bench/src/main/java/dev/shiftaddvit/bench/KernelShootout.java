@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;
@@ -54,6 +55,7 @@ public final class KernelShootout {
         double sampleSec = quick ? 0.03 : 0.08;
         String loadBefore = GemmShootout.uptime();
         System.out.println("load before: " + loadBefore);
+        System.out.println("machine: " + Machine.describe());
 
         List<Case> cases = new ArrayList<>();
         for (int[] s : new int[][] {{1, 3136, 32, 16}, {2, 784, 32, 16}, {5, 196, 32, 16}}) {

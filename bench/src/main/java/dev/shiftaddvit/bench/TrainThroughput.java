@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.shiftaddvit.kernel.CrossEntropy;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
@@ -103,8 +104,7 @@ public final class TrainThroughput {
                     "ai.djl.pytorch.num_threads") + " intra-op threads, OMP_WAIT_POLICY="
                     + System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset: libgomp spins)")
                     + ", reference model from dev.shiftaddvit.parity");
-            System.out.println("  machine: " + Runtime.getRuntime().availableProcessors() + " cores, load average at start: "
-                    + loadAverage());
+            System.out.println("  machine: " + Machine.describe() + ", load average at start: " + loadAverage());
 
             float ours0 = ours.step();
             float torch0 = torch.step();

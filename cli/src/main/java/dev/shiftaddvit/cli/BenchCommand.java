@@ -1,7 +1,9 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.nn.Profiler;
 import picocli.CommandLine.Command;
@@ -53,6 +55,8 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("config", m.config().name());
             o.put("threads", Parallel.threads());
+            o.put("vector_bits", VectorWidth.BITS);
+            o.put("machine", Machine.describe());
             o.put("batch", batch);
             o.put("images_per_s", EvalCommand.round(r.imagesPerSecond(), 1));
             o.put("latency_ms_median", EvalCommand.round(r.latencyMedianMs(), 3));
@@ -76,6 +80,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(Json.write(o));
             return 0;
         }
+        System.out.printf("machine: %s%n", Machine.describe());
         System.out.printf("%s, %d threads: %.1f images/s at batch %d; batch-1 latency %.2f ms median, %.2f ms p90 (%d runs)%n",
                 m.config().name(), Parallel.threads(), r.imagesPerSecond(), batch, r.latencyMedianMs(),
                 r.latencyP90Ms(), r.latencyRuns());

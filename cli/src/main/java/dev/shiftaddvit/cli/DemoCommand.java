@@ -4,7 +4,7 @@ import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostReport;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
-import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.train.Checkpoints;
 import picocli.CommandLine.Command;
@@ -41,8 +41,8 @@ final class DemoCommand implements Callable<Integer> {
         Optional<Path> dir = sample ? Optional.empty() : DefaultModels.dataDir(common.data);
         boolean full = dir.isPresent() && FashionMnist.hasSplit(dir.get(), FashionMnist.Split.TEST);
         Dataset test = full ? FashionMnist.load(dir.get(), FashionMnist.Split.TEST) : FashionMnist.bundledSample();
-        System.out.printf("shiftaddvit demo: %s (%,d images), %d threads%n", full ? "full Fashion-MNIST test set"
-                : "bundled sample of the test set", test.n(), Parallel.threads());
+        System.out.printf("shiftaddvit demo: %s (%,d images)%nmachine: %s%n", full ? "full Fashion-MNIST test set"
+                : "bundled sample of the test set", test.n(), Machine.describe());
         if (!full && !sample) {
             System.out.println("(full test set not installed: apt-get install dataset-fashion-mnist, or --data DIR)");
         }

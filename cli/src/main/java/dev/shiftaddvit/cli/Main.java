@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.train.TrainingDivergedException;
@@ -30,6 +31,13 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code: 0 ok, 1 failure, 2 bad input or usage. */
     public static int run(String... args) {
+        try {
+            VectorWidth.describe();   // initialises the width; a bad -Dshiftaddvit.vector.bits fails here
+        } catch (ExceptionInInitializerError e) {
+            if (!(e.getCause() instanceof IllegalArgumentException bad)) throw e;
+            System.err.println("error: " + bad.getMessage());
+            return 2;
+        }
         CommandLineCapture.set(args);
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {

@@ -4,7 +4,7 @@ import dev.shiftaddvit.cli.report.PipelineReport;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.io.AtomicFiles;
-import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ShiftAddSpec;
@@ -125,8 +125,7 @@ final class PipelineCommand implements Callable<Integer> {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", command);
         info.put("parent", parent.toString());
-        info.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
-                + ", Java " + Runtime.version() + ", " + Parallel.threads() + " threads");
+        info.put("machine", Machine.describe() + ", Java " + Runtime.version());
         info.put("date", java.time.LocalDate.now().toString());
         info.put("test images", Integer.toString(data.test().n()));
         info.put("attn top-1 right after conversion", top1(attnInit, data));

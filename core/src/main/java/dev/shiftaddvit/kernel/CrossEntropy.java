@@ -1,7 +1,6 @@
 package dev.shiftaddvit.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,8 +50,8 @@ public final class CrossEntropy {
             se = se.add(e);
             sz = sz.add(v);
         }
-        double sumExp = se.reduceLanes(VectorOperators.ADD);
-        double sumZ = sz.reduceLanes(VectorOperators.ADD);
+        double sumExp = LaneSum.sum(se);
+        double sumZ = LaneSum.sum(sz);
         for (; i < classes; i++) {
             float e = (float) Math.exp(z[o + i] - max);
             if (dz != null) dz[o + i] = e;

@@ -1,7 +1,6 @@
 package dev.shiftaddvit.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -79,10 +78,10 @@ final class GemmDot {
             s03 = x0.fma(w, s03);
             s13 = x1.fma(w, s13);
         }
-        float r00 = s00.reduceLanes(VectorOperators.ADD), r01 = s01.reduceLanes(VectorOperators.ADD);
-        float r02 = s02.reduceLanes(VectorOperators.ADD), r03 = s03.reduceLanes(VectorOperators.ADD);
-        float r10 = s10.reduceLanes(VectorOperators.ADD), r11 = s11.reduceLanes(VectorOperators.ADD);
-        float r12 = s12.reduceLanes(VectorOperators.ADD), r13 = s13.reduceLanes(VectorOperators.ADD);
+        FloatVector t0 = LaneSum.sum4(s00, s01, s02, s03);
+        FloatVector t1 = LaneSum.sum4(s10, s11, s12, s13);
+        float r00 = t0.lane(0), r01 = t0.lane(LaneSum.LANE_B), r02 = t0.lane(LaneSum.LANE_C), r03 = t0.lane(LaneSum.LANE_D);
+        float r10 = t1.lane(0), r11 = t1.lane(LaneSum.LANE_B), r12 = t1.lane(LaneSum.LANE_C), r13 = t1.lane(LaneSum.LANE_D);
         for (; p < k; p++) {
             float x0 = a[a0 + p];
             float x1 = a[a1 + p];
@@ -110,8 +109,8 @@ final class GemmDot {
             s2 = x.fma(FloatVector.fromArray(F, b, b2 + p), s2);
             s3 = x.fma(FloatVector.fromArray(F, b, b3 + p), s3);
         }
-        float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
-        float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+        FloatVector t = LaneSum.sum4(s0, s1, s2, s3);
+        float r0 = t.lane(0), r1 = t.lane(LaneSum.LANE_B), r2 = t.lane(LaneSum.LANE_C), r3 = t.lane(LaneSum.LANE_D);
         for (; p < k; p++) {
             float x = a[a0 + p];
             r0 = Math.fma(x, b[b0 + p], r0);
@@ -126,7 +125,7 @@ final class GemmDot {
         FloatVector s = FloatVector.zero(F);
         int p = 0;
         for (; p <= k - VL; p += VL) s = FloatVector.fromArray(F, a, a0 + p).fma(FloatVector.fromArray(F, b, b0 + p), s);
-        float r = s.reduceLanes(VectorOperators.ADD);
+        float r = LaneSum.sum(s);
         for (; p < k; p++) r = Math.fma(a[a0 + p], b[b0 + p], r);
         return r;
     }

@@ -1,7 +1,6 @@
 package dev.shiftaddvit.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,7 +32,7 @@ public final class LayerNormKernel {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= dim - L; i += L) acc = acc.add(FloatVector.fromArray(F, x, o + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.sum(acc);
         for (; i < dim; i++) s += x[o + i];
         float mu = s / dim;
 
@@ -44,7 +43,7 @@ public final class LayerNormKernel {
             FloatVector d = FloatVector.fromArray(F, x, o + i).sub(mv);
             acc = d.fma(d, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = LaneSum.sum(acc);
         for (; i < dim; i++) {
             float d = x[o + i] - mu;
             ss += d * d;
@@ -106,8 +105,8 @@ public final class LayerNormKernel {
             xh.fma(d, FloatVector.fromArray(F, pg, po + i)).intoArray(pg, po + i);
             d.add(FloatVector.fromArray(F, pb, po + i)).intoArray(pb, po + i);
         }
-        float a = sa.reduceLanes(VectorOperators.ADD);
-        float bsum = sb.reduceLanes(VectorOperators.ADD);
+        float a = LaneSum.sum(sa);
+        float bsum = LaneSum.sum(sb);
         for (; i < dim; i++) {
             float d = dy[o + i];
             float xh = (x[o + i] - mu) * rs;

@@ -115,7 +115,7 @@ public final class Ops {
                 a0 = d0.fma(d0, a0);
                 a1 = d1.fma(d1, a1);
             }
-            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            s = LaneSum.sum(a0.add(a1));
         }
         for (; i < to; i++) {
             double v = x[i];

@@ -72,7 +72,7 @@ public final class Softmax {
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - max);
             y[yo + i] = e;
@@ -102,7 +102,7 @@ public final class Softmax {
             e.intoArray(x, xo + i, tail);
             acc = acc.add(e, tail);
         }
-        float inv = 1f / acc.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / LaneSum.sum(acc);
         FloatVector iv = FloatVector.broadcast(F, inv);
         i = 0;
         for (; i <= n - L; i += L) FloatVector.fromArray(F, x, xo + i).mul(iv).intoArray(x, xo + i);
@@ -115,7 +115,7 @@ public final class Softmax {
         for (; i <= n - L; i += L) {
             acc = FloatVector.fromArray(F, dy, dyo + i).fma(FloatVector.fromArray(F, y, yo + i), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = LaneSum.sum(acc);
         for (; i < n; i++) dot += dy[dyo + i] * y[yo + i];
         FloatVector dv = FloatVector.broadcast(F, dot);
         i = 0;

@@ -6,6 +6,7 @@ import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.train.Augment;
 import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.Evaluation;
@@ -14,12 +15,14 @@ import dev.shiftaddvit.train.TrainConfig;
 import dev.shiftaddvit.train.Trainer;
 
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
  * A few training steps of the default model (pvt_v2_fmnist, the CLI's training hyper-parameters at
  * batch 32) on the bundled sample, at whatever width this JVM runs. Prints one "key value" line per
- * figure on stdout: the width, the loss of every step, and the held-out loss after training.
- * {@link TrainingAgreesAcrossWidthsTest} runs it in one JVM per width and compares the lines.
+ * figure on stdout: the width, the loss of every step, the held-out loss after training and a CRC-32
+ * of the trained weights' bits. {@link TrainingAgreesAcrossWidthsTest} runs it in one JVM per width
+ * and compares the lines.
  */
 public final class ShortTrainingRun {
     static final int STEPS = 4;
@@ -44,5 +47,13 @@ public final class ShortTrainingRun {
         }).run(0, 0);
         Evaluation e = Evaluator.evaluate(model, held, 100, null);
         System.out.println("heldout " + e.loss());
+        CRC32 crc = new CRC32();
+        for (Parameter p : model.parameters()) {
+            for (float v : p.value().data()) {
+                int bits = Float.floatToRawIntBits(v);
+                crc.update(new byte[]{(byte) bits, (byte) (bits >> 8), (byte) (bits >> 16), (byte) (bits >> 24)});
+            }
+        }
+        System.out.println("weights " + Long.toHexString(crc.getValue()));
     }
 }
