@@ -85,29 +85,6 @@ public final class KernelShootout {
         System.out.println("load after: " + loadAfter);
 
         StringBuilder md = new StringBuilder();
-        md.append("## Kernel ratios: MatAdd and MatShift vs fp32 GEMM\n\n");
-        md.append("""
-                Upstream unit-test shapes (spec §5.1/§5.2). MatAdd: the two attention products per head, \
-                Bᵀ·V [r×d] (`MatAdd.transposedTimesHeads`) and B·T [N×d] (`MatAdd.timesHeads`) on packed \
-                `BitCodes` (random bits), against `Gemm.tn` / `Gemm.nn` per head with B as a float 0/1 matrix. \
-                MatShift: X[M,K]·Wᵀ with W = sign·2^shift converted from a trunc-normal(0.02) weight, \
-                `MatShift.matShift` on Q16.16 int activations against `Gemm.nt` on the decoded float W; \
-                `toFixed` is the float→Q16.16 conversion of X alone, `forward` the fixed-point deployment call \
-                (conversion fused, float in/out). MatShiftExponent: the default deploy kernel (what \
-                `ExpertLatency` times), float in/out, one integer add on the float exponent and one float add \
-                per weight. Ratio = GEMM time / kernel time \
-                (> 1: kernel faster). Per shape and thread count every implementation is warmed up, then \
-                sampled round-robin; each figure is the median. The machine is shared (see the load \
-                average); cells move by ±20 % between runs.
-
-                ```
-                mvn -q -o -pl bench -am package -DskipTests
-                java --add-modules jdk.incubator.vector -Xmx4g -XX:+UseParallelGC \\
-                  -cp bench/target/classes:$(cat bench/target/classpath.txt) \\
-                  dev.shiftaddvit.bench.KernelShootout --write-benchmarks=BENCHMARKS.md
-                ```
-
-                """);
         md.append("Measured ").append(java.time.LocalDate.now()).append(" on ").append(GemmShootout.cpuModel())
                 .append(", JDK ").append(Runtime.version()).append(", ").append(GemmShootout.species())
                 .append(String.format(Locale.ROOT, ", median of %d interleaved samples (≥ %.0f ms each).%n",

@@ -80,19 +80,19 @@ public final class FixedPoint {
     /** dst[dOff + i] = Q(src[sOff + i]) for i in [0, n); src and dst may be the same range. */
     public static void quantize(float[] src, int sOff, float[] dst, int dOff, int n) {
         check(src.length, sOff, dst.length, dOff, n);
-        Parallel.forRange(n, CHUNK, (from, to) -> quantizeRange(src, sOff + from, dst, dOff + from, to - from));
+        Parallel.forElements(n, CHUNK, (from, to) -> quantizeRange(src, sOff + from, dst, dOff + from, to - from));
     }
 
     /** dst[dOff + i] = toFixed(src[sOff + i]). */
     public static void toFixed(float[] src, int sOff, int[] dst, int dOff, int n) {
         check(src.length, sOff, dst.length, dOff, n);
-        Parallel.forRange(n, CHUNK, (from, to) -> toFixedRange(src, sOff + from, dst, dOff + from, to - from));
+        Parallel.forElements(n, CHUNK, (from, to) -> toFixedRange(src, sOff + from, dst, dOff + from, to - from));
     }
 
     /** dst[dOff + i] = toFloat(src[sOff + i]). */
     public static void toFloat(int[] src, int sOff, float[] dst, int dOff, int n) {
         check(src.length, sOff, dst.length, dOff, n);
-        Parallel.forRange(n, CHUNK, (from, to) -> toFloatRange(src, sOff + from, dst, dOff + from, to - from));
+        Parallel.forElements(n, CHUNK, (from, to) -> toFloatRange(src, sOff + from, dst, dOff + from, to - from));
     }
 
     static void quantizeRange(float[] src, int s, float[] dst, int d, int n) {

@@ -41,12 +41,12 @@ public final class Gelu {
 
     /** y = gelu(x) over [0, n); y may be x. */
     public static void forward(float[] x, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (from, to) -> forwardRange(x, y, from, to));
+        Parallel.forElements(n, GRAIN, (from, to) -> forwardRange(x, y, from, to));
     }
 
     /** dx = dy · gelu'(x) over [0, n) (dx overwritten; may alias dy); x is the forward input. */
     public static void backward(float[] x, float[] dy, float[] dx, int n) {
-        Parallel.forRange(n, GRAIN, (from, to) -> {
+        Parallel.forElements(n, GRAIN, (from, to) -> {
             float[] cdf = new float[Math.min(BLOCK, to - from)];
             for (int s = from; s < to; s += BLOCK) {
                 int e = Math.min(to, s + BLOCK);

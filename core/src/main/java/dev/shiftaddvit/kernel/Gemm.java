@@ -99,6 +99,21 @@ public final class Gemm {
     /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ — the forward form X·Wᵀ. */
     public static void nt(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                           float[] c, int cOff, int ldc, boolean accumulate) {
+        ntBlock(m, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * {@link #nt} for a block of rows of a larger product of {@code wholeRows} rows: the dot path
+     * (up to {@link #DOT_MAX_M} rows) and the packed kernel sum along k in different orders, so the
+     * path is chosen by the whole product, and a row gets the same bits however the caller cuts
+     * the rows into blocks (attention cuts by thread count).
+     */
+    public static void ntBlock(int wholeRows, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+                               int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m > 0 && n > 0 && k > 0 && wholeRows <= DOT_MAX_M) {
+            GemmDot.nt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            return;
+        }
         gemm(false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     }
 
@@ -124,10 +139,6 @@ public final class Gemm {
             if (!acc) {
                 for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
-            return;
-        }
-        if (!ta && tb && m <= DOT_MAX_M) {
-            GemmDot.nt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc);
             return;
         }
         long fmas = (long) m * n * k;

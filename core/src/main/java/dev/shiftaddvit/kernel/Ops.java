@@ -23,7 +23,7 @@ public final class Ops {
 
     /** out = a + b over [0, n); out may alias a or b. */
     public static void add(float[] a, float[] b, float[] out, int n) {
-        Parallel.forRange(n, GRAIN, (from, to) -> {
+        Parallel.forElements(n, GRAIN, (from, to) -> {
             int i = from;
             for (; i <= to - L; i += L) {
                 FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(out, i);
@@ -39,12 +39,12 @@ public final class Ops {
 
     /** dst[dOff + i] += src[sOff + i] for i in [0, n) (ranges must not overlap unless equal). */
     public static void addInPlace(float[] dst, int dOff, float[] src, int sOff, int n) {
-        Parallel.forRange(n, GRAIN, (from, to) -> addInto(dst, dOff + from, src, sOff + from, to - from));
+        Parallel.forElements(n, GRAIN, (from, to) -> addInto(dst, dOff + from, src, sOff + from, to - from));
     }
 
     /** x *= s over [0, n). */
     public static void scale(float[] x, float s, int n) {
-        Parallel.forRange(n, GRAIN, (from, to) -> {
+        Parallel.forElements(n, GRAIN, (from, to) -> {
             FloatVector sv = FloatVector.broadcast(F, s);
             int i = from;
             for (; i <= to - L; i += L) FloatVector.fromArray(F, x, i).mul(sv).intoArray(x, i);

@@ -63,6 +63,17 @@ public final class Parallel {
     }
 
     /**
+     * {@link #forRange} over the elements of a flat array for a kernel with a vector loop and a
+     * scalar tail: every chunk starts at a multiple of the vector length, so only the array's own
+     * end reaches a tail. Where the tail rounds differently from the lanes (GELU's erf), a split
+     * that follows the thread count would otherwise make the bits follow it too.
+     */
+    public static void forElements(int n, int minChunk, RangeBody body) {
+        int vl = VectorWidth.FLOAT.length();
+        forRange((n + vl - 1) / vl, Math.max(1, minChunk / vl), (u0, u1) -> body.run(u0 * vl, Math.min(n, u1 * vl)));
+    }
+
+    /**
      * Runs body over [0, n) in contiguous chunks of at least minChunk items, at most a few
      * chunks per thread. Runs inline when the work is small, single-threaded or nested.
      */

@@ -43,7 +43,8 @@ final class ScaledDotProductAttention {
                 int bi = bh / heads;
                 int h = bh % heads;
                 int sOff = training ? (bh * n + r0) * m : 0;
-                Gemm.nt(rows, m, headDim, q, qOff + (bi * n + r0) * ldq + h * headDim, ldq,
+                // the head's n rows pick the GEMM path, so a row's scores do not depend on the blocks
+                Gemm.ntBlock(n, rows, m, headDim, q, qOff + (bi * n + r0) * ldq + h * headDim, ldq,
                         k, kOff + bi * m * ldk + h * headDim, ldk, s, sOff, m, false);
                 Softmax.forwardRowsScaled(s, sOff, rows, m, scale);
                 Gemm.nn(rows, headDim, m, s, sOff, m, v, vOff + bi * m * ldv + h * headDim, ldv,

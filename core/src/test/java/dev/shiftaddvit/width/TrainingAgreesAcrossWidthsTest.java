@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * (the width is fixed when the kernel classes load), agree within {@link #TOLERANCE}: the widths
  * differ only in summation order (lane-wise partial sums, reductions), which moves a float32 loss by
  * about 1e-7 relative over these steps; a width bug (a wrong tail, a spilled store) moves it by far
- * more. A second run at the first width must repeat the first bit for bit, weights included: the
- * kernels' results may not depend on when the JIT compiles them or how the threads interleave.
+ * more. A second run at the first width, with one thread more than the first, must repeat it bit
+ * for bit, weights included: the kernels' results may depend neither on when the JIT compiles them
+ * nor on the thread count or how the threads interleave.
  */
 class TrainingAgreesAcrossWidthsTest {
     /** Relative tolerance on every step's loss and the held-out loss after training. */
@@ -32,10 +33,12 @@ class TrainingAgreesAcrossWidthsTest {
     @Test
     void fewStepsOfTheDefaultModelGiveTheSameLossesAtEveryWidthAndRepeatExactly() throws Exception {
         Map<Integer, Map<String, String>> runs = new LinkedHashMap<>();
-        for (int bits : WIDTHS) runs.put(bits, run(bits));
+        int threads = Runtime.getRuntime().availableProcessors();
+        for (int bits : WIDTHS) runs.put(bits, run(bits, threads));
         Map<String, String> ref = runs.get(WIDTHS[0]);
         assertEquals(ShortTrainingRun.STEPS + 3, ref.size(), "figures printed at " + WIDTHS[0] + " bits: " + ref);
-        assertEquals(ref, run(WIDTHS[0]), "a second run at " + WIDTHS[0] + " bits");
+        assertEquals(ref, run(WIDTHS[0], threads + 1),
+                "a second run at " + WIDTHS[0] + " bits with " + (threads + 1) + " threads instead of " + threads);
         for (var e : runs.entrySet()) {
             Map<String, String> got = e.getValue();
             assertEquals(Integer.toString(e.getKey()), got.get("bits"), "the child JVM ran at the width it was given");
@@ -50,13 +53,14 @@ class TrainingAgreesAcrossWidthsTest {
         }
     }
 
-    private static Map<String, String> run(int bits) throws IOException, InterruptedException {
+    private static Map<String, String> run(int bits, int threads) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--add-modules");
         cmd.add("jdk.incubator.vector");
         cmd.add("-XX:+UseParallelGC");
         cmd.add("-Dshiftaddvit.vector.bits=" + bits);
+        cmd.add("-Dshiftaddvit.threads=" + threads);
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         cmd.add("-cp");
         cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
