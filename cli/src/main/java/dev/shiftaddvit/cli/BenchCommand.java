@@ -5,7 +5,7 @@ import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.Profiler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

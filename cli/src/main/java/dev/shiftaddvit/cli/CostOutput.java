@@ -2,7 +2,7 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.cost.CostReport;
 import dev.shiftaddvit.cost.EnergyTable;
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.Profiler;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -4,7 +4,7 @@ import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

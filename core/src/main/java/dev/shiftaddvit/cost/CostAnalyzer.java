@@ -2,7 +2,8 @@ package dev.shiftaddvit.cost;
 
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.OpCount;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;

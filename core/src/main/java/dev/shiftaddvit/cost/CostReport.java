@@ -1,6 +1,6 @@
 package dev.shiftaddvit.cost;
 
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.Profiler;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

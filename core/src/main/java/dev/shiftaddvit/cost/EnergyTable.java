@@ -1,5 +1,7 @@
 package dev.shiftaddvit.cost;
 
+import dev.shiftaddvit.profile.OpCount;
+
 /**
  * Energy per operation in picojoules, the 45 nm table of ShiftAddNet/Horowitz that upstream's
  * {@code cal_energy} uses (spec §6.3). Bit operations (code-bit tests and selections) have no entry in

@@ -1,12 +1,13 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.DwConvKernel;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.profile.OpCount;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 

@@ -1,7 +1,8 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Conv2dKernel;
+import dev.shiftaddvit.profile.OpCount;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 

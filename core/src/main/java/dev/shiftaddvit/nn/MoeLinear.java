@@ -2,6 +2,7 @@ package dev.shiftaddvit.nn;
 
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 

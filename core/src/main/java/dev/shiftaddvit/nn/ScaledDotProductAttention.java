@@ -1,9 +1,10 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.profile.OpCount;
+import dev.shiftaddvit.profile.Profiler;
 
 /**
  * Multi-head softmax(Q·Kᵀ·scale)·V over strided head slices, one pool task per (batch, head, query

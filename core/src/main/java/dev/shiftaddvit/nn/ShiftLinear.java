@@ -1,9 +1,10 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.profile.OpCount;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 

@@ -7,7 +7,7 @@ import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.nn.Profiler;
+import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

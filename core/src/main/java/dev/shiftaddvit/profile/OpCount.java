@@ -1,4 +1,4 @@
-package dev.shiftaddvit.cost;
+package dev.shiftaddvit.profile;
 
 import dev.shiftaddvit.kernel.BitCodes;
 

@@ -1,6 +1,5 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.profile;
 
-import dev.shiftaddvit.cost.OpCount;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -11,12 +10,12 @@ import java.util.List;
 /**
  * Opt-in per-layer record of forward and backward calls (kind "X/bwd"): name, kind, shape, multiply-accumulates,
  * time, and for forwards the operations counted by {@link OpCount}'s conventions (backward entries carry
- * {@link OpCount#ZERO}). A {@link MoeLinear} adds one entry of kind {@value #MOE} carrying its {@link Routing}
+ * {@link OpCount#ZERO}). A {@code MoeLinear} adds one entry of kind {@value #MOE} carrying its {@link Routing}
  * (its router and experts record themselves, so that entry has no operations and no time). Off by default (one
  * volatile read per layer call); `info`, `cost` and `bench --profile` turn it on.
  */
 public final class Profiler {
-    /** Kind of the routing entry of a {@link MoeLinear}. */
+    /** Kind of the routing entry of a {@code MoeLinear}. */
     public static final String MOE = "MoE";
 
     /** Tokens a MoE layer sent to its Mult and Shift experts in one forward. */
@@ -47,23 +46,23 @@ public final class Profiler {
     }
 
     /** A call without operation counts (backward passes). */
-    static void record(String name, String kind, Tensor output, long macs, long startNanos) {
+    public static void record(String name, String kind, Tensor output, long macs, long startNanos) {
         record(name, kind, output, macs, OpCount.ZERO, startNanos);
     }
 
-    static void record(String name, String kind, String shape, long macs, long startNanos) {
+    public static void record(String name, String kind, String shape, long macs, long startNanos) {
         record(name, kind, shape, macs, OpCount.ZERO, startNanos);
     }
 
-    static void record(String name, String kind, Tensor output, long macs, OpCount ops, long startNanos) {
+    public static void record(String name, String kind, Tensor output, long macs, OpCount ops, long startNanos) {
         if (sink != null) record(name, kind, Arrays.toString(output.shape()), macs, ops, startNanos);
     }
 
-    static void record(String name, String kind, String shape, long macs, OpCount ops, long startNanos) {
+    public static void record(String name, String kind, String shape, long macs, OpCount ops, long startNanos) {
         add(new Entry(name, kind, shape, macs, System.nanoTime() - startNanos, ops, null));
     }
 
-    static void recordRouting(String name, String shape, int multTokens, int shiftTokens) {
+    public static void recordRouting(String name, String shape, int multTokens, int shiftTokens) {
         add(new Entry(name, MOE, shape, 0, 0, OpCount.ZERO, new Routing(multTokens, shiftTokens)));
     }
 
