@@ -1,5 +1,6 @@
 package dev.shiftaddvit;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.ImageInput;
 import dev.shiftaddvit.data.ImageNetLabels;
@@ -8,7 +9,6 @@ import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,13 +3,13 @@ package dev.shiftaddvit.bench;
 import ai.onnxruntime.OrtEnvironment;
 import dev.shiftaddvit.bench.ShiftAddVariants.Route;
 import dev.shiftaddvit.bench.ShiftAddVariants.Variant;
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.onnx.OnnxExporter;
-import dev.shiftaddvit.train.Checkpoints;
 
 import java.io.IOException;
 import java.io.PrintStream;

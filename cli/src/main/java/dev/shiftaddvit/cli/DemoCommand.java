@@ -1,12 +1,12 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostReport;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

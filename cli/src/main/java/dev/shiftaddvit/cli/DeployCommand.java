@@ -1,14 +1,14 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.Dataset;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.ShiftCodeBits;
 import dev.shiftaddvit.train.Agreement;
 import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,7 +59,7 @@ final class DeployCommand implements Callable<Integer> {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("deploy.command", CommandLineCapture.commandLine());
         meta.put("deploy.parent", model.toString());
-        Deploy.save(out, m, meta);
+        DeployFile.save(out, m, meta);
         long weights = 0;
         long packed = 0;
         for (MoeLinear l : layers) {
@@ -73,7 +73,7 @@ final class DeployCommand implements Callable<Integer> {
                 + "(%.1fx smaller than fp32)%n", 4 * weights, 8 * weights, packed, 4.0 * weights / packed);
         if (!check) return 0;
         // A deploy file given as --model is already deployed: its simulation is the float model of the same codes.
-        Model simulated = Deploy.isDeployFile(in.metadata()) ? Deploy.loadSimulated(model).model() : m;
+        Model simulated = DeployFile.isDeployFile(in.metadata()) ? DeployFile.loadSimulated(model).model() : m;
         Model deployed = Checkpoints.load(out).model();
         Dataset data = DefaultModels.testSet(common.data, sample);
         BatchSource src = new BatchSource(data, m.config().mean(), m.config().std());

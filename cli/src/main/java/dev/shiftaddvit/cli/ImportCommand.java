@@ -1,11 +1,11 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.convert.ImportSource;
 import dev.shiftaddvit.model.convert.Importer;
 import dev.shiftaddvit.model.convert.Naming;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

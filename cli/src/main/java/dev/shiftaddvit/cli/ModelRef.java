@@ -1,8 +1,8 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.train.Checkpoints;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

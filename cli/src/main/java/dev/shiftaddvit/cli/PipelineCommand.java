@@ -1,18 +1,18 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineReport;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.kernel.Machine;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ShiftAddSpec;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.train.Agreement;
 import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.Evaluator;
-import dev.shiftaddvit.train.Checkpoints;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -111,7 +111,7 @@ final class PipelineCommand implements Callable<Integer> {
             Map<String, String> meta = new LinkedHashMap<>(fin.metadata());
             meta.put("pipeline.command", command);
             meta.put("pipeline.report", dir.resolve(PipelineReport.REPORT).toString());
-            Deploy.save(deployed, fin.model(), meta);
+            DeployFile.save(deployed, fin.model(), meta);
             System.err.printf("wrote %s (5-bit shift codes, %,d bytes)%n", deployed, Files.size(deployed));
         });
         // Each file is loaded once; the measured models also serve the agreement and α summary below.

@@ -1,12 +1,12 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.train.Checkpoints;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

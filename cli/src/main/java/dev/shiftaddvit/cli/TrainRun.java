@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.LabeledImages;
@@ -7,7 +8,6 @@ import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Checkpoints;
 import dev.shiftaddvit.train.TrainConfig;
 import dev.shiftaddvit.train.Trainer;
 

@@ -1,8 +1,8 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.PvtV2Config;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 

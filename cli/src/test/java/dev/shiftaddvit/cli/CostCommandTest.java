@@ -1,11 +1,11 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

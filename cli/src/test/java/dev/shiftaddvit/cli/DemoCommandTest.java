@@ -1,9 +1,9 @@
 package dev.shiftaddvit.cli;
 
-import dev.shiftaddvit.model.Deploy;
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +32,7 @@ class DemoCommandTest extends ConsoleCapture {
             Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
             Reparam.toMoe(m, new Reparam.MoeOptions(true, true, Reparam.MoeOptions.DEFAULT.mode(), 0.01f,
                     new float[]{0.2f, 0.8f}, 1), rng);
-            Deploy.save(models.resolve("fmnist-shiftadd.safetensors"), m, Map.of("pipeline.command", "shiftadd"));
+            DeployFile.save(models.resolve("fmnist-shiftadd.safetensors"), m, Map.of("pipeline.command", "shiftadd"));
         }
         System.setProperty("shiftaddvit.home", dir.toString());
         return dir;

@@ -1,12 +1,12 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.io.Json;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +52,7 @@ class DeployCommandTest extends ConsoleCapture {
         Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
         assertEquals(1000L, ((Number) o.get("images")).longValue());
         assertEquals(Double.parseDouble(deployedTop1.group(1)), ((Number) o.get("top1")).doubleValue(), 1e-9);
-        assertTrue(Deploy.isDeployFile(Checkpoints.load(dep).metadata()));
+        assertTrue(DeployFile.isDeployFile(Checkpoints.load(dep).metadata()));
 
         // A deploy file as input: checked against the float simulation of its own codes.
         out.reset();

@@ -3,10 +3,10 @@ package dev.shiftaddvit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.ImageNetLabels;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.VitConfig;
-import dev.shiftaddvit.train.Checkpoints;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Configs;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.VitConfig;
-import dev.shiftaddvit.train.Checkpoints;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +92,7 @@ class ImageFolderTrainingTest extends ConsoleCapture {
         assertTrue(Files.size(work.resolve("report.md")) > 0);
         assertTrue(stderr().contains("[deployed] top-1"), stderr());
         assertTrue(stderr().contains("8 for training, 6 for evaluation"), stderr());
-        assertTrue(Deploy.isDeployFile(Checkpoints.load(out).metadata()));
+        assertTrue(DeployFile.isDeployFile(Checkpoints.load(out).metadata()));
     }
 
     @Test

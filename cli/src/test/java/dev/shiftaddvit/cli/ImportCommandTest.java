@@ -1,6 +1,6 @@
 package dev.shiftaddvit.cli;
 
-import dev.shiftaddvit.train.Checkpoints;
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

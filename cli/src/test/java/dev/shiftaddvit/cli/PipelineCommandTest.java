@@ -1,13 +1,13 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.data.FashionMnist;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +43,7 @@ class PipelineCommandTest extends ConsoleCapture {
 
         Checkpoints.Loaded fin = Checkpoints.load(out);
         Model m = fin.model();
-        assertTrue(Deploy.isDeployFile(fin.metadata()), "--out is the deploy file");
+        assertTrue(DeployFile.isDeployFile(fin.metadata()), "--out is the deploy file");
         assertEquals("attn+moe", m.shiftAdd().stage());
         for (MoeLinear l : Reparam.moeLayers(m)) assertTrue(l.isDeployed(), l.name());
         assertEquals(m.blocks().size(), Reparam.addAttentions(m).size(), "every block runs add-attention");

@@ -1,49 +1,16 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.io.InvalidInputException;
-import dev.shiftaddvit.io.Safetensors;
-import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.nn.ShiftCodeBits;
-import dev.shiftaddvit.nn.ShiftCodes;
-import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Deployment of a fine-tuned ShiftAddViT: {@link #freeze} switches every MoE layer's Shift expert to a
  * multiplication-free shift kernel ({@link dev.shiftaddvit.nn.ShiftKernel}; add-attention already runs
- * MatAdd on long-word codes), and the deploy file
- * stores the Shift experts as packed 5-bit codes.
- *
- * <p><b>Deploy file</b>: a safetensors file holding every tensor a checkpoint holds except, per MoE layer
- * {@code <n>}, the float {@code <n>.experts.1.shift} and {@code .sign}, replaced by {@code <n>.experts.1.codes}:
- * dtype U8, shape [ceil(out·in·5/8)], the {@link ShiftCodes} of the [out, in] weight bit-packed as
- * {@link ShiftCodeBits} describes (LSB first). Its metadata is a checkpoint's (model config, reparameterisation)
- * plus {@code format=shiftaddvit-deploy}, {@code deploy.code_bits=5} and {@code deploy.shape.<codes name>=out,in}.
- * {@link Checkpoints#load(Path)} recognises the format and loads such a file deployed, so every command that
- * reads a model reads deploy files too.
+ * MatAdd on long-word codes). The file that stores the Shift experts as packed 5-bit codes is
+ * {@code checkpoint.DeployFile}.
  */
 public final class Deploy {
-    /** Metadata key naming the file format. */
-    public static final String FORMAT_KEY = "format";
-    /** Value of {@link #FORMAT_KEY} in a deploy file. */
-    public static final String FORMAT = "shiftaddvit-deploy";
-    /** Metadata key of the bits per stored shift code. */
-    public static final String CODE_BITS_KEY = "deploy.code_bits";
-    /** Prefix of the metadata key recording a codes tensor's weight shape "out,in". */
-    public static final String SHAPE_PREFIX = "deploy.shape.";
-
     private Deploy() {
     }
 
@@ -52,165 +19,5 @@ public final class Deploy {
         List<MoeLinear> layers = Reparam.moeLayers(model);
         for (MoeLinear l : layers) l.deploy();
         return layers.size();
-    }
-
-    /** Whether checkpoint metadata marks a deploy file. */
-    public static boolean isDeployFile(Map<String, String> metadata) {
-        return FORMAT.equals(metadata.get(FORMAT_KEY));
-    }
-
-    /** Name of the Shift expert of a MoE layer named {@code moe}, e.g. {@code stages.0.blocks.0.mlp.fc1.experts.1}. */
-    public static String shiftExpert(String moe) {
-        return moe + ".experts." + MoeLinear.SHIFT;
-    }
-
-    /** Name of the codes tensor of a MoE layer named {@code moe}. */
-    public static String codesName(String moe) {
-        return shiftExpert(moe) + ".codes";
-    }
-
-    /**
-     * Writes a deploy file atomically. The codes are those the model runs: the deployed ones where a layer is
-     * deployed, else the current codes of its float Shift expert. meta is added to the checkpoint metadata.
-     */
-    public static void save(Path path, Model model, Map<String, String> meta) throws IOException {
-        Map<String, String> all = new LinkedHashMap<>(model.config().toMetadata());
-        all.putAll(model.shiftAdd().toMetadata());
-        all.putAll(meta);
-        all.put(FORMAT_KEY, FORMAT);
-        all.put(CODE_BITS_KEY, Integer.toString(ShiftCodeBits.BITS));
-        // The codes go where the expert's shift parameter was; its sign parameter is dropped.
-        Map<String, MoeLinear> byShiftParam = new LinkedHashMap<>();
-        Set<String> dropped = new HashSet<>();
-        for (MoeLinear l : Reparam.moeLayers(model)) {
-            byShiftParam.put(l.shift().shift().name(), l);
-            dropped.add(l.shift().sign().name());
-            all.put(SHAPE_PREFIX + codesName(l.name()), l.out() + "," + l.in());
-        }
-        Safetensors.Writer w = Safetensors.writer().metadata(all);
-        for (Parameter p : model.parameters()) {
-            MoeLinear l = byShiftParam.get(p.name());
-            if (l != null) {
-                byte[] codes = l.isDeployed() ? l.deployedShift().codes() : l.shift().codes();
-                byte[] packed = ShiftCodeBits.pack(codes);
-                w.addRaw(codesName(l.name()), Safetensors.Dtype.U8.name(), new int[]{packed.length}, packed);
-            } else if (!dropped.contains(p.name())) {
-                w.add(p.name(), p.value());
-            }
-        }
-        for (Map.Entry<String, Tensor> b : model.buffers().entrySet()) w.add(b.getKey(), b.getValue());
-        w.write(path);
-    }
-
-    /** Loads a deploy file, deployed. */
-    public static Checkpoints.Loaded load(Path path) {
-        try (SafetensorsFile f = Safetensors.read(path)) {
-            return load(f);
-        }
-    }
-
-    /** Loads an open deploy file, deployed (the dispatch target of {@link Checkpoints#load(Path)}). */
-    public static Checkpoints.Loaded load(SafetensorsFile f) {
-        Checkpoints.Loaded l = loadSimulated(f);
-        freeze(l.model());
-        return l;
-    }
-
-    /** Loads a deploy file without deploying it: the float simulation of the same codes, trainable again. */
-    public static Checkpoints.Loaded loadSimulated(Path path) {
-        try (SafetensorsFile f = Safetensors.read(path)) {
-            return loadSimulated(f);
-        }
-    }
-
-    /**
-     * Validates every codes tensor (present, U8, one dimension, ceil(out·in·5/8) bytes for the recorded
-     * shape, which must match the Mult expert's, every code valid, zero padding), reporting all problems at
-     * once; unpacks each to its float shift (P = shift) and sign (S = sign) parameters; then loads the rest
-     * as a checkpoint, which reports missing tensors and router or expert shape mismatches by name.
-     */
-    private static Checkpoints.Loaded loadSimulated(SafetensorsFile f) {
-        String src = f.path().toString();
-        Map<String, String> meta = f.metadata();
-        if (!isDeployFile(meta)) {
-            String found = meta.get(FORMAT_KEY);
-            throw new InvalidInputException(src, "metadata \"" + FORMAT_KEY + "\" is "
-                    + (found == null ? "absent" : "\"" + found + "\"") + ", expected \"" + FORMAT + "\"");
-        }
-        String bits = meta.get(CODE_BITS_KEY);
-        if (!Integer.toString(ShiftCodeBits.BITS).equals(bits)) {
-            throw new InvalidInputException(src, "metadata \"" + CODE_BITS_KEY + "\" is " + bits + ", expected "
-                    + ShiftCodeBits.BITS);
-        }
-        ShiftAddSpec spec;
-        try {
-            spec = ShiftAddSpec.fromMetadata(meta, src);
-        } catch (ConfigException e) {
-            throw new InvalidInputException(src, e.getMessage().replace(src + ": ", ""));
-        }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Set<String> codesTensors = new HashSet<>();
-        List<String> problems = new ArrayList<>();
-        List<ShiftAddSpec.MoeLayer> layers = spec.moe() == null ? List.of() : spec.moe().layers();
-        for (ShiftAddSpec.MoeLayer layer : layers) {
-            String name = codesName(layer.name());
-            codesTensors.add(name);
-            String expert = shiftExpert(layer.name());
-            for (String floats : List.of(expert + ".shift", expert + ".sign")) {
-                if (f.contains(floats)) problems.add(floats + " is stored as float; a deploy file stores " + name);
-            }
-            try {
-                int[] shape = recordedShape(f, meta, name, layer.name());
-                byte[] codes = ShiftCodeBits.unpack(f.rawBytes(name), shape[0], shape[1]);
-                float[] p = new float[codes.length];
-                float[] s = new float[codes.length];
-                for (int i = 0; i < codes.length; i++) {
-                    p[i] = ShiftCodes.shift(codes[i]);
-                    s[i] = ShiftCodes.sign(codes[i]);
-                }
-                tensors.put(expert + ".shift", Tensor.of(p, shape));
-                tensors.put(expert + ".sign", Tensor.of(s, shape));
-            } catch (IllegalArgumentException e) {
-                problems.add(name + ": " + e.getMessage());
-            }
-        }
-        if (!problems.isEmpty()) throw new InvalidInputException(src, "bad shift codes: " + String.join("; ", problems));
-        for (String name : f.names()) if (!codesTensors.contains(name)) tensors.put(name, f.tensor(name));
-        try {
-            return Checkpoints.load(src, meta, tensors);
-        } catch (InvalidInputException e) {
-            String expert = ".experts." + MoeLinear.SHIFT + ".";
-            if (!e.problem().contains(expert + "shift") && !e.problem().contains(expert + "sign")) throw e;
-            throw new InvalidInputException(src, e.problem() + " (a deploy file's <n>" + expert + "shift and .sign are "
-                    + "unpacked from <n>" + expert + "codes)", e);
-        }
-    }
-
-    /**
-     * The [out, in] weight shape of a codes tensor, after checking the tensor's presence, dtype and rank and that
-     * the shape recorded in the metadata matches the Mult expert's; problems are IllegalArgumentExceptions.
-     */
-    private static int[] recordedShape(SafetensorsFile f, Map<String, String> meta, String name, String moe) {
-        if (!f.contains(name)) throw new IllegalArgumentException("missing tensor");
-        Safetensors.Entry e = f.entry(name);
-        if (e.type() != Safetensors.Dtype.U8) throw new IllegalArgumentException("dtype " + e.dtype() + ", expected U8");
-        if (e.rank() != 1) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(e.shape()) + ", expected one dimension "
-                    + "(packed bytes)");
-        }
-        String key = SHAPE_PREFIX + name;
-        String recorded = meta.get(key);
-        if (recorded == null || !recorded.matches("[0-9]{1,9},[0-9]{1,9}")) {
-            throw new IllegalArgumentException("metadata \"" + key + "\" is " + (recorded == null ? "absent"
-                    : "\"" + recorded + "\"") + ", expected \"out,in\"");
-        }
-        String[] parts = recorded.split(",");
-        int[] shape = {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
-        String mult = moe + ".experts." + MoeLinear.MULT + ".weight";
-        if (f.contains(mult) && !Arrays.equals(f.entry(mult).shape(), shape)) {
-            throw new IllegalArgumentException("weight shape " + Arrays.toString(shape) + " differs from the Mult "
-                    + "expert's " + mult + " " + Arrays.toString(f.entry(mult).shape()));
-        }
-        return shape;
     }
 }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.train;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.model.Model;

@@ -1,10 +1,11 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.train.Agreement;
 import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,10 +53,10 @@ class DeployFullTestSetTest {
                 "Fashion-MNIST is not installed");
         Checkpoints.Loaded loaded = Checkpoints.load(model.get());
         // Should the embedded model ever be a deploy file, its simulation is the float model of its codes.
-        Model simulated = Deploy.isDeployFile(loaded.metadata()) ? Deploy.loadSimulated(model.get()).model()
+        Model simulated = DeployFile.isDeployFile(loaded.metadata()) ? DeployFile.loadSimulated(model.get()).model()
                 : loaded.model();
         Path file = dir.resolve("deploy.safetensors");
-        Deploy.save(file, simulated, Map.of());
+        DeployFile.save(file, simulated, Map.of());
         Model deployed = Checkpoints.load(file).model();
         // A width wider than the hardware runs in the Vector API's plain-Java fallback (1,000 images took
         // 110 s there against 2.8 s natively); the first 500 keep the run under a minute. The kernels'

@@ -1,11 +1,12 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.ShiftCodeBits;
 import dev.shiftaddvit.tensor.Tensor;
 import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Checkpoints;
 import dev.shiftaddvit.train.Evaluator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,9 +125,9 @@ class DeployTest {
         Model source = Checkpoints.load(ckpt).model();
         Deploy.freeze(source);
         Path file = dir.resolve("d.safetensors");
-        Deploy.save(file, source, Map.of("note", "test"));
+        DeployFile.save(file, source, Map.of("note", "test"));
         Checkpoints.Loaded back = Checkpoints.load(file);
-        assertTrue(Deploy.isDeployFile(back.metadata()));
+        assertTrue(DeployFile.isDeployFile(back.metadata()));
         assertEquals("test", back.metadata().get("note"));
         assertTrue(back.extras().isEmpty(), back.extras().keySet().toString());
         List<MoeLinear> src = Reparam.moeLayers(source);
@@ -154,10 +155,10 @@ class DeployTest {
         assertArrayEquals(source.forward(x, false).data(), back.model().forward(x, false).data(), 0f);
         // Saving the loaded model again gives the same file.
         Path again = dir.resolve("again.safetensors");
-        Deploy.save(again, back.model(), Map.of("note", "test"));
+        DeployFile.save(again, back.model(), Map.of("note", "test"));
         assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(again));
         // The simulated form of the file is the float model of the same codes.
-        Model sim = Deploy.loadSimulated(file).model();
+        Model sim = DeployFile.loadSimulated(file).model();
         List<MoeLinear> simLayers = Reparam.moeLayers(sim);
         for (int i = 0; i < src.size(); i++) {
             assertFalse(simLayers.get(i).isDeployed());
@@ -170,13 +171,13 @@ class DeployTest {
         Path ckpt = dir.resolve("c.safetensors");
         Path dep = dir.resolve("d.safetensors");
         Checkpoints.save(ckpt, model, null, Map.of());
-        Deploy.save(dep, model, Map.of());
+        DeployFile.save(dep, model, Map.of());
         long weights = 0;
         long packed = 0;
         try (var f = dev.shiftaddvit.io.Safetensors.read(dep)) {
             for (MoeLinear l : Reparam.moeLayers(model)) {
                 long n = (long) l.in() * l.out();
-                var e = f.entry(Deploy.codesName(l.name()));
+                var e = f.entry(DeployFile.codesName(l.name()));
                 assertEquals("U8", e.dtype());
                 assertEquals((n * 5 + 7) / 8, e.byteLength(), l.name());
                 assertEquals(ShiftCodeBits.packedBytes(n), e.byteLength());

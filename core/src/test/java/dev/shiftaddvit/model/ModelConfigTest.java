@@ -1,9 +1,9 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

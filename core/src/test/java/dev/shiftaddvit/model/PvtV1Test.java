@@ -1,5 +1,6 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.GradCheck;
@@ -8,7 +9,6 @@ import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.tensor.Tensor;
 import dev.shiftaddvit.train.AdamW;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

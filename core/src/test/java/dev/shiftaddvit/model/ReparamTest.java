@@ -1,12 +1,12 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.SelfAttention;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

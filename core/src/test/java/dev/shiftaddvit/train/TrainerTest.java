@@ -1,5 +1,6 @@
 package dev.shiftaddvit.train;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.io.Safetensors;

@@ -1,10 +1,9 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.checkpoint;
 
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.ConfigException;
-import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.Reparam;
@@ -56,10 +55,10 @@ public final class Checkpoints {
         Safetensors.write(path, tensors, all);
     }
 
-    /** Loads a checkpoint, or a deploy file ({@link Deploy}) deployed: its Shift experts run MatShift on its codes. */
+    /** Loads a checkpoint, or a deploy file ({@link DeployFile}) deployed: its Shift experts run MatShift on its codes. */
     public static Loaded load(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {
-            if (Deploy.isDeployFile(f.metadata())) return Deploy.load(f);
+            if (DeployFile.isDeployFile(f.metadata())) return DeployFile.load(f);
             long stored = 0;
             for (var e : f.entries()) stored += e.elementCount();
             return load(path.toString(), f.metadata(), f.names(), f::tensor, stored);

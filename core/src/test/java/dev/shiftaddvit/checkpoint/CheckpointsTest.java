@@ -1,4 +1,4 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.checkpoint;
 
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Safetensors;

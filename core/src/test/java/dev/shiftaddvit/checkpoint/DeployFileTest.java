@@ -1,10 +1,12 @@
-package dev.shiftaddvit.model;
+package dev.shiftaddvit.checkpoint;
 
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV2Config;
+import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.train.Checkpoints;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +58,7 @@ class DeployFileTest {
         m.forward(dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1), false);
         Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
         good = dir.resolve("good.safetensors");
-        Deploy.save(good, m, Map.of());
+        DeployFile.save(good, m, Map.of());
     }
 
     private static Path edited(String name, Consumer<Content> edit) throws Exception {
@@ -92,7 +94,7 @@ class DeployFileTest {
             c.tensors.put(CODES, new Raw("U8", new int[]{shorter.length}, shorter));
         });
         assertInvalid(p, CODES + ": ", () -> Checkpoints.load(p));
-        assertInvalid(p, "bytes, expected", () -> Deploy.load(p));
+        assertInvalid(p, "bytes, expected", () -> DeployFile.load(p));
     }
 
     @Test
@@ -149,10 +151,10 @@ class DeployFileTest {
         assertInvalid(p, CODES + ": weight shape", () -> Checkpoints.load(p));
         // Shift codes recorded for another shape than the model's (consistent with their Mult expert).
         Path q = edited("shape.safetensors", c -> {
-            String[] s = c.meta.get(Deploy.SHAPE_PREFIX + CODES).split(",");
+            String[] s = c.meta.get(DeployFile.SHAPE_PREFIX + CODES).split(",");
             int out = Integer.parseInt(s[0]);
             int in = Integer.parseInt(s[1]);
-            c.meta.put(Deploy.SHAPE_PREFIX + CODES, in + "," + out);
+            c.meta.put(DeployFile.SHAPE_PREFIX + CODES, in + "," + out);
             Raw r = c.tensors.get(mult);
             c.tensors.put(mult, new Raw("F32", new int[]{in, out}, r.data()));
         });
@@ -162,11 +164,11 @@ class DeployFileTest {
 
     @Test
     void missingShapeMetadataAndWrongFormat() throws Exception {
-        Path p = edited("noshape.safetensors", c -> c.meta.remove(Deploy.SHAPE_PREFIX + CODES));
-        assertInvalid(p, CODES + ": metadata \"" + Deploy.SHAPE_PREFIX + CODES + "\" is absent", () -> Checkpoints.load(p));
-        Path q = edited("format.safetensors", c -> c.meta.put(Deploy.FORMAT_KEY, "something-else"));
-        assertInvalid(q, "metadata \"format\" is \"something-else\", expected \"shiftaddvit-deploy\"", () -> Deploy.load(q));
-        Path r = edited("bits.safetensors", c -> c.meta.put(Deploy.CODE_BITS_KEY, "4"));
+        Path p = edited("noshape.safetensors", c -> c.meta.remove(DeployFile.SHAPE_PREFIX + CODES));
+        assertInvalid(p, CODES + ": metadata \"" + DeployFile.SHAPE_PREFIX + CODES + "\" is absent", () -> Checkpoints.load(p));
+        Path q = edited("format.safetensors", c -> c.meta.put(DeployFile.FORMAT_KEY, "something-else"));
+        assertInvalid(q, "metadata \"format\" is \"something-else\", expected \"shiftaddvit-deploy\"", () -> DeployFile.load(q));
+        Path r = edited("bits.safetensors", c -> c.meta.put(DeployFile.CODE_BITS_KEY, "4"));
         assertInvalid(r, "metadata \"deploy.code_bits\" is 4, expected 5", () -> Checkpoints.load(r));
     }
 
