@@ -8,8 +8,8 @@ import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.VitConfig;
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.Arrays;
 import java.util.Locale;

@@ -9,7 +9,7 @@ import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ShiftAddSpec;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.train.Agreement;
 import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.Evaluator;

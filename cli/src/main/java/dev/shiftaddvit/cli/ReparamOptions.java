@@ -2,9 +2,9 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.cost.EnergyTable;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.KshHash;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import picocli.CommandLine.Option;
 
 import java.util.Set;

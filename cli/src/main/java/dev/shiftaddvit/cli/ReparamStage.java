@@ -4,8 +4,8 @@ import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.ShiftAddSpec;
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.train.Batch;
 import dev.shiftaddvit.train.BatchSource;
 

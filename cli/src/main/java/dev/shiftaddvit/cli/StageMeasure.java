@@ -8,7 +8,7 @@ import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.Evaluation;
 

@@ -5,7 +5,7 @@ import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -8,10 +8,10 @@ import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.ShiftAddSpec;
-import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.nn.ShiftCodeBits;
-import dev.shiftaddvit.nn.ShiftCodes;
+import dev.shiftaddvit.shiftadd.MoeLinear;
+import dev.shiftaddvit.shiftadd.ShiftCodeBits;
+import dev.shiftaddvit.shiftadd.ShiftCodes;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.io.IOException;

@@ -1,12 +1,12 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.List;
 
 /**
  * Deployment of a fine-tuned ShiftAddViT: {@link #freeze} switches every MoE layer's Shift expert to a
- * multiplication-free shift kernel ({@link dev.shiftaddvit.nn.ShiftKernel}; add-attention already runs
+ * multiplication-free shift kernel ({@link dev.shiftaddvit.shiftadd.ShiftKernel}; add-attention already runs
  * MatAdd on long-word codes). The file that stores the Shift experts as packed 5-bit codes is
  * {@code checkpoint.DeployFile}.
  */

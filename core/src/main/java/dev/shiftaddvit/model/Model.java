@@ -1,9 +1,9 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.Block;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.shiftadd.AddAttention;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.LinkedHashMap;

@@ -1,14 +1,14 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.Block;
-import dev.shiftaddvit.nn.ExpertLatency;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Mlp;
-import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.SelfAttention;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.ExpertLatency;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.ArrayList;
 import java.util.HashMap;

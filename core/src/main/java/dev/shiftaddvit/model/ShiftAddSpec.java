@@ -1,8 +1,8 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.KshHash;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

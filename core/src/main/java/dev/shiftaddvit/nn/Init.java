@@ -24,7 +24,7 @@ public final class Init {
         for (int i = 0; i < w.length; i++) w[i] = (float) (gaussian(rng) * std);
     }
 
-    static double gaussian(SplittableRandom rng) {
+    public static double gaussian(SplittableRandom rng) {
         double u1 = rng.nextDouble();
         double u2 = rng.nextDouble();
         return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2 * Math.PI * u2);

@@ -27,7 +27,7 @@ public final class Linear implements Layer {
     }
 
     /** Checks that a slot still holds a dense Linear (a layer can be reparameterised only once). */
-    static Linear require(Layer layer) {
+    public static Linear require(Layer layer) {
         if (layer instanceof Linear l) return l;
         throw new IllegalStateException("expected a dense Linear but found " + layer.getClass().getSimpleName());
     }

@@ -6,7 +6,7 @@ import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.nn.MoeLinear;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -3,11 +3,11 @@ package dev.shiftaddvit.cost;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
-import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.Linear;
-import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.profile.Profiler;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -2,11 +2,11 @@ package dev.shiftaddvit.model;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.kernel.CrossEntropy;
-import dev.shiftaddvit.nn.AddAttention;
 import dev.shiftaddvit.nn.GradCheck;
-import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import dev.shiftaddvit.train.AdamW;
 import org.junit.jupiter.api.Test;

@@ -2,10 +2,10 @@ package dev.shiftaddvit.model;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.InvalidInputException;
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.MoeLinear;
 import dev.shiftaddvit.nn.SelfAttention;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,12 +1,12 @@
 package dev.shiftaddvit.profile;
 
 import dev.shiftaddvit.kernel.BitCodes;
-import dev.shiftaddvit.nn.AddAttention;
-import dev.shiftaddvit.nn.KshHash;
 import dev.shiftaddvit.nn.Linear;
-import dev.shiftaddvit.nn.MoeLinear;
-import dev.shiftaddvit.nn.ShiftLinear;
 import dev.shiftaddvit.profile.Profiler;
+import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.MoeLinear;
+import dev.shiftaddvit.shiftadd.ShiftLinear;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

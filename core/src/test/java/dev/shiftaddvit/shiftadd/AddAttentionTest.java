@@ -1,6 +1,12 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.BitCodes;
+import dev.shiftaddvit.nn.GradCheck;
+import dev.shiftaddvit.nn.Init;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.nn.SelfAttention;
+import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

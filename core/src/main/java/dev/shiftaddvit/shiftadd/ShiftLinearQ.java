@@ -1,6 +1,10 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.Gemm;
+import dev.shiftaddvit.nn.Init;
+import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.profile.OpCount;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;

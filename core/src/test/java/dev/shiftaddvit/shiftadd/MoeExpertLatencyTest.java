@@ -1,4 +1,6 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
+
+import dev.shiftaddvit.nn.Linear;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,11 +1,16 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.shiftaddvit.nn.MoeLinear.GateMode;
+import dev.shiftaddvit.nn.GradCheck;
+import dev.shiftaddvit.nn.Init;
+import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.shiftadd.MoeLinear.GateMode;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 

@@ -1,7 +1,9 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.nn.Init;
+import dev.shiftaddvit.nn.Linear;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 /**
  * Storage form of {@link ShiftCodes}: the 5-bit codes of a weight matrix bit-packed back to back, so n

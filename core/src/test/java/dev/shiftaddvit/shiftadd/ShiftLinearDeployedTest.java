@@ -1,6 +1,8 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.FixedPoint;
+import dev.shiftaddvit.nn.GradCheck;
+import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

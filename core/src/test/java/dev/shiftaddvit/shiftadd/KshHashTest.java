@@ -1,6 +1,7 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.BitCodes;
+import dev.shiftaddvit.nn.Init;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

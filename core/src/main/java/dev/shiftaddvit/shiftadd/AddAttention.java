@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.DwConvKernel;
@@ -6,6 +6,12 @@ import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.nn.Init;
+import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.nn.SelfAttention;
+import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.profile.OpCount;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;

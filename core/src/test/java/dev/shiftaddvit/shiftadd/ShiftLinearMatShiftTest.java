@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.MatShift;
+import dev.shiftaddvit.nn.GradCheck;
+import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.SplittableRandom;

@@ -1,7 +1,9 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;
+import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.profile.OpCount;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;

@@ -1,9 +1,10 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.tensor.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

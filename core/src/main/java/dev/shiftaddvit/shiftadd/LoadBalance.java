@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 /**
  * The latency-aware load-balancing loss of ShiftAddViT (LL-loss, spec §4.3), for one MoE layer:

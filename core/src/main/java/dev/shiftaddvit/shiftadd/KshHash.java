@@ -1,10 +1,11 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.kernel.VectorWidth;
+import dev.shiftaddvit.nn.Init;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;

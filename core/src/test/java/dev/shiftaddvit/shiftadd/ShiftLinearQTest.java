@@ -1,8 +1,11 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.nn.GradCheck;
+import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;

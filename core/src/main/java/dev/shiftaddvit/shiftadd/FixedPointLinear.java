@@ -1,8 +1,9 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.FixedPoint;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.tensor.Tensor;
 
 /**

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.nn;
+package dev.shiftaddvit.shiftadd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
