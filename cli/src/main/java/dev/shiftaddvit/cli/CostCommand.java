@@ -1,12 +1,12 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.cost.CostAnalyzer;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.BatchSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

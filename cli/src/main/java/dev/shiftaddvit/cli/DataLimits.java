@@ -1,12 +1,12 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.data.Augment;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.RandomResizedCrop;
 import dev.shiftaddvit.data.Resize;
 import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.model.ModelConfig;
-import dev.shiftaddvit.train.Augment;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

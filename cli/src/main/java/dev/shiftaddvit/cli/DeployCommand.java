@@ -2,13 +2,13 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
+import dev.shiftaddvit.eval.Agreement;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.shiftadd.ShiftCodeBits;
-import dev.shiftaddvit.train.Agreement;
-import dev.shiftaddvit.train.BatchSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,14 +1,14 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.data.TrainValFolders;
+import dev.shiftaddvit.eval.Evaluation;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Model;
-import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Evaluation;
-import dev.shiftaddvit.train.Evaluator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

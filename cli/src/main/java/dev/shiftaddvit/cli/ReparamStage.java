@@ -1,13 +1,13 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.data.Batch;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.ShiftAddSpec;
 import dev.shiftaddvit.shiftadd.AddAttention;
 import dev.shiftaddvit.shiftadd.MoeLinear;
-import dev.shiftaddvit.train.Batch;
-import dev.shiftaddvit.train.BatchSource;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

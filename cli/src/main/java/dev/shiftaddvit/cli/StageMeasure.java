@@ -4,13 +4,13 @@ import dev.shiftaddvit.cli.report.EpochPoint;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostAnalyzer;
 import dev.shiftaddvit.cost.CostReport;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.LabeledImages;
+import dev.shiftaddvit.eval.Evaluation;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.shiftadd.MoeLinear;
-import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Evaluation;
 
 import java.util.ArrayList;
 import java.util.List;

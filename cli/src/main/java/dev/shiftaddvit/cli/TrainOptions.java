@@ -1,6 +1,6 @@
 package dev.shiftaddvit.cli;
 
-import dev.shiftaddvit.train.Augment;
+import dev.shiftaddvit.data.Augment;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Option;
 

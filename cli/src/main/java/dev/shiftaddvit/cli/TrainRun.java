@@ -1,13 +1,13 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
-import dev.shiftaddvit.train.BatchSource;
 import dev.shiftaddvit.train.TrainConfig;
 import dev.shiftaddvit.train.Trainer;
 

@@ -3,7 +3,7 @@ package dev.shiftaddvit.data;
 import java.util.SplittableRandom;
 
 /**
- * Labelled 8-bit images of one size, the input of {@link dev.shiftaddvit.train.BatchSource}:
+ * Labelled 8-bit images of one size, the input of {@link dev.shiftaddvit.data.BatchSource}:
  * Fashion-MNIST held in memory ({@link Dataset}) or image files decoded on demand
  * ({@link ImageFolder}). Pixels stay bytes so that both are scaled to [0, 1] by the same division.
  */

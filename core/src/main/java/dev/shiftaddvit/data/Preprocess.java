@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * The ImageNet evaluation transform of DeiT, PVT and timm, up to the 8-bit crop: resize the
  * shorter side to {@code resizeTo} (aspect kept), then take the centre {@code cropSize} square.
- * {@link dev.shiftaddvit.train.BatchSource} and {@link dev.shiftaddvit.ImageClassifier} then divide
+ * {@link dev.shiftaddvit.data.BatchSource} and {@link dev.shiftaddvit.ImageClassifier} then divide
  * by 255 and normalise with the model's mean and std, as torchvision's ToTensor and Normalize do.
  *
  * @param resizeTo the shorter side after resizing, at least {@code cropSize}

@@ -1,5 +1,7 @@
 package dev.shiftaddvit.train;
 
+import dev.shiftaddvit.data.Augment;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,6 +1,10 @@
 package dev.shiftaddvit.train;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.Batch;
+import dev.shiftaddvit.data.BatchSource;
+import dev.shiftaddvit.eval.Evaluation;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.model.Model;

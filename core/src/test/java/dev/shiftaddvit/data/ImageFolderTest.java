@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.eval.Evaluation;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.VitConfig;
-import dev.shiftaddvit.train.Augment;
-import dev.shiftaddvit.train.Batch;
-import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Evaluation;
-import dev.shiftaddvit.train.Evaluator;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;

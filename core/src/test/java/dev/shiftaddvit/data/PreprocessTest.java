@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.BatchSource;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;

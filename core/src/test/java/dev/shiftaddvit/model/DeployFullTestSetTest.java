@@ -2,10 +2,10 @@ package dev.shiftaddvit.model;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.eval.Agreement;
 import dev.shiftaddvit.kernel.VectorWidth;
-import dev.shiftaddvit.train.Agreement;
-import dev.shiftaddvit.train.BatchSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

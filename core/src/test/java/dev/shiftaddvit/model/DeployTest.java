@@ -2,12 +2,12 @@ package dev.shiftaddvit.model;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.shiftadd.ShiftCodeBits;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Evaluator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

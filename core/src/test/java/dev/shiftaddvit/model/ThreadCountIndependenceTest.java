@@ -2,14 +2,14 @@ package dev.shiftaddvit.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.shiftaddvit.data.Batch;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.Batch;
-import dev.shiftaddvit.train.BatchSource;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,8 +1,12 @@
 package dev.shiftaddvit.train;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.Augment;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.eval.Evaluation;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.Model;

@@ -1,16 +1,16 @@
 package dev.shiftaddvit.width;
 
+import dev.shiftaddvit.data.Augment;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.eval.Evaluation;
+import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.train.Augment;
-import dev.shiftaddvit.train.BatchSource;
-import dev.shiftaddvit.train.Evaluation;
-import dev.shiftaddvit.train.Evaluator;
 import dev.shiftaddvit.train.TrainConfig;
 import dev.shiftaddvit.train.Trainer;
 

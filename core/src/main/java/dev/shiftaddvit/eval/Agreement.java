@@ -1,5 +1,7 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.eval;
 
+import dev.shiftaddvit.data.Batch;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.model.Model;
 
 import java.util.function.IntConsumer;

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.data;
 
 import dev.shiftaddvit.tensor.Tensor;
 

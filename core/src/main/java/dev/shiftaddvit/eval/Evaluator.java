@@ -1,5 +1,7 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.eval;
 
+import dev.shiftaddvit.data.Batch;
+import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.tensor.Tensor;
@@ -34,7 +36,7 @@ public final class Evaluator {
         return best;
     }
 
-    static int countCorrect(float[] logits, int[] labels, int classes) {
+    public static int countCorrect(float[] logits, int[] labels, int classes) {
         int c = 0;
         for (int i = 0; i < labels.length; i++) if (argmax(logits, i * classes, classes) == labels[i]) c++;
         return c;

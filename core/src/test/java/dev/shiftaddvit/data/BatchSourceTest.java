@@ -1,4 +1,4 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.data;
 
 import java.util.SplittableRandom;
 

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.train;
+package dev.shiftaddvit.eval;
 
 /** Accuracy and throughput of one pass over a data set. */
 public record Evaluation(int images, int correct, double loss, double seconds) {
