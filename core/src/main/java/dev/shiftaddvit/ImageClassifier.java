@@ -4,6 +4,7 @@ import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.ImageInput;
 import dev.shiftaddvit.data.ImageNetLabels;
+import dev.shiftaddvit.data.Normalize;
 import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.model.Model;
@@ -77,10 +78,7 @@ public final class ImageClassifier {
                 throw new IllegalArgumentException("image " + i + " has " + img.length + " values; model " + c.name()
                         + " expects " + c.imgSize() + "x" + c.imgSize() + "x" + c.inChans() + " = " + px);
             }
-            for (int p = 0; p < px; p++) {
-                int ch = p % c.inChans();
-                x[i * px + p] = (img[p] - c.mean()[ch]) / c.std()[ch];
-            }
+            Normalize.values(img, 0, x, i * px, px, c.mean(), c.std());
         }
         Tensor logits = model.forward(Tensor.of(x, images.size(), c.imgSize(), c.imgSize(), c.inChans()), false);
         int k = c.numClasses();

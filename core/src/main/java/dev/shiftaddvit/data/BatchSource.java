@@ -148,10 +148,7 @@ public final class BatchSource {
         else data.copyTrainingPixels(s, pixels, 0, new SplittableRandom(mix(seed ^ CROP_STREAM, epoch, s)));
         float[] dst = aug == null ? images : new float[n];
         int dstOff = aug == null ? off : 0;
-        for (int p = 0; p < n; p++) {
-            int ch = p % channels;
-            dst[dstOff + p] = ((pixels[p] & 0xff) / 255f - mean[ch]) / std[ch];
-        }
+        Normalize.bytes(pixels, dst, dstOff, n, mean, std);
         if (aug != null) {
             aug.apply(dst, 0, images, off, data.h(), data.w(), channels, background,
                     new SplittableRandom(mix(seed, epoch, s)));
