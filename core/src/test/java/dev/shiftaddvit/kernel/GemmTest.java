@@ -243,4 +243,29 @@ class GemmTest {
         for (Thread t : threads) t.join();
         if (failure.get() != null) throw new AssertionError("a concurrent GEMM call failed", failure.get());
     }
+
+    @Test
+    void aBlockOfRowsGivesTheBitsOfTheWholeProductWhateverTheCut() {
+        // 49 rows (a late PVT stage) cut into blocks of 25 and 24, under and over the dot path's 32-row limit
+        for (int whole : new int[]{Gemm.DOT_MAX_M - 7, 49}) {
+            int n = 49;
+            int k = 37;
+            SplittableRandom rnd = new SplittableRandom(whole);
+            float[] a = random(rnd, whole * k);
+            float[] b = random(rnd, n * k);
+            float[] full = new float[whole * n];
+            Gemm.nt(whole, n, k, a, 0, k, b, 0, k, full, 0, n, false);
+            for (int block : new int[]{1, 7, 16, 25}) {
+                float[] cut = new float[whole * n];
+                for (int r0 = 0; r0 < whole; r0 += block) {
+                    int rows = Math.min(block, whole - r0);
+                    Gemm.ntBlock(whole, rows, n, k, a, r0 * k, k, b, 0, k, cut, r0 * n, n, false);
+                }
+                for (int i = 0; i < full.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(full[i]), Float.floatToRawIntBits(cut[i]),
+                            whole + " rows in blocks of " + block + ": c[" + i + "]");
+                }
+            }
+        }
+    }
 }

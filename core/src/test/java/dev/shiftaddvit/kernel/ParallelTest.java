@@ -27,6 +27,27 @@ class ParallelTest {
     }
 
     @Test
+    void elementChunksStartAtMultiplesOfTheVectorLengthAndCoverEachIndexOnce() {
+        int vl = VectorWidth.FLOAT.length();
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3, 5}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[]{0, 1, vl - 1, vl + 1, 1000, 100_003}) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                    Parallel.forElements(n, 64, (from, to) -> {
+                        assertEquals(0, from % vl, "chunk start " + from + " with " + threads + " threads");
+                        for (int i = from; i < to; i++) seen.incrementAndGet(i);
+                    });
+                    for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), "index " + i + " of " + n);
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void nestedCallsRunInlineOnTheThreadOfTheOuterChunk() {
         AtomicReference<String> problem = new AtomicReference<>();
         Parallel.forRange(64, 1, (from, to) -> {
