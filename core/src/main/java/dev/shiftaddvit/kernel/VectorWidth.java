@@ -16,6 +16,8 @@ public final class VectorWidth {
     /** The system property that overrides the preferred width. */
     public static final String PROPERTY = "shiftaddvit.vector.bits";
 
+    /** Whether {@value #PROPERTY} set the width (else the JVM's preferred shape did). */
+    public static final boolean OVERRIDDEN = !System.getProperty(PROPERTY, "").isBlank();
     /** The shape in use. */
     public static final VectorShape SHAPE = shapeFor(System.getProperty(PROPERTY));
     /** Width in bits. */
@@ -46,12 +48,6 @@ public final class VectorWidth {
         };
     }
 
-    /** Whether the width was set by {@value #PROPERTY} rather than taken from the JVM. */
-    public static boolean overridden() {
-        String bits = System.getProperty(PROPERTY);
-        return bits != null && !bits.isBlank();
-    }
-
     /** Bits of the widest vector the JVM's compiler uses on this machine. */
     public static int hardwareBits() {
         return FloatVector.SPECIES_PREFERRED.vectorBitSize();
@@ -59,7 +55,7 @@ public final class VectorWidth {
 
     /** One line for logs and reports, e.g. "256-bit vectors (8 floats; preferred)". */
     public static String describe() {
-        String source = overridden() ? PROPERTY + "=" + BITS : "preferred";
+        String source = OVERRIDDEN ? PROPERTY + "=" + BITS : "preferred";
         String hw = BITS > hardwareBits() ? ", wider than the hardware's " + hardwareBits() + ": plain-Java fallback" : "";
         return BITS + "-bit vectors (" + FLOAT.length() + " floats; " + source + hw + ")";
     }
