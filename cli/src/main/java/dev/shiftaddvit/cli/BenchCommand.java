@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.eval.Speed;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;

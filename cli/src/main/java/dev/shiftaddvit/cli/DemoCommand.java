@@ -5,6 +5,7 @@ import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostReport;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.eval.StageMeasure;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.model.Model;
 import picocli.CommandLine.Command;
@@ -64,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
         Checkpoints.Loaded l = Checkpoints.load(file);
         Model m = l.model();
         CostReport cost = StageMeasure.cost(m);
-        StageResult r = StageMeasure.measure(title, file.toString(), m, test, seconds, l.metadata(), cost);
+        StageResult r = StageResults.measure(title, file.toString(), m, test, seconds, l.metadata(), cost);
         return new Column(title, file, l.metadata(), r, cost);
     }
 

@@ -6,6 +6,7 @@ import dev.shiftaddvit.cli.report.PipelineReport;
 import dev.shiftaddvit.cli.report.PipelineSummary;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.data.BatchSource;
+import dev.shiftaddvit.eval.StageMeasure;
 import dev.shiftaddvit.eval.Agreement;
 import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.io.AtomicFiles;
@@ -146,7 +147,7 @@ final class PipelineCommand implements Callable<Integer> {
     }
 
     private StageResult measure(String stage, Path file, Checkpoints.Loaded l, TrainRun.Data data) {
-        return StageMeasure.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata(),
+        return StageResults.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata(),
                 StageMeasure.cost(l.model(), data.costImages()));
     }
 

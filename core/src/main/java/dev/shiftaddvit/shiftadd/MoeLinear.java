@@ -348,6 +348,11 @@ public final class MoeLinear implements Layer {
         run[e] = wrap.apply(run[e]);
     }
 
+    /**
+     * Route, dispatch, experts, balance: the router picks an expert per token, each expert runs on the
+     * rows gathered for it, its rows are scattered back (scaled by the gate in PROBABILITY mode), and
+     * a training forward computes the balance loss and its gradient for backward.
+     */
     @Override
     public Tensor forward(Tensor x, boolean training) {
         if (x.rank() < 1 || x.dim(-1) != in) {
@@ -356,17 +361,7 @@ public final class MoeLinear implements Layer {
         int[] shape = x.shape();
         int t = x.size() / in;
         float[] logits = gate.forward(x.reshape(t, in), training).data();
-        int[] route = route(logits, t);
-        int[][] idx = group(route);
-        for (int e = 0; e < EXPERTS; e++) {
-            lastTokens[e] = idx[e].length;
-            totalTokens[e] += idx[e].length;
-        }
-        lastRoutes = route;
-        // The router and the experts record their own operations; this entry adds the token split.
-        if (Profiler.active()) {
-            Profiler.recordRouting(name, "[" + t + ", " + out + "]", lastTokens[MULT], lastTokens[SHIFT]);
-        }
+        int[][] idx = routeTokens(logits, t);
         int[] outShape = shape.clone();
         outShape[shape.length - 1] = out;
         if (!training && mode == GateMode.STRAIGHT_THROUGH) {
@@ -379,54 +374,15 @@ public final class MoeLinear implements Layer {
         }
         float[] p = new float[t * EXPERTS];
         Softmax.forwardRows(logits, 0, p, 0, t, EXPERTS);
-        float[] xd = x.data();
         float[] y = new float[Math.multiplyExact(t, out)];
         float[][] ye = new float[EXPERTS][];
         for (int e = 0; e < EXPERTS; e++) {
-            int[] ix = idx[e];
-            int n = ix.length;
-            if (n == 0) {
-                ye[e] = new float[0];
-                continue;
-            }
-            float[] xe = new float[n * in];
-            for (int i = 0; i < n; i++) System.arraycopy(xd, ix[i] * in, xe, i * in, in);
-            Tensor r = run[e].forward(Tensor.of(xe, n, in), training);
-            if (r.size() != n * out) {
-                throw new ShapeException(name + ": expert " + e + " returned " + r + " for " + n + " rows of " + out);
-            }
-            float[] yr = r.data();
-            ye[e] = yr;
-            if (mode == GateMode.PROBABILITY) {
-                for (int i = 0; i < n; i++) {
-                    int tok = ix[i];
-                    float g = p[tok * EXPERTS + e];
-                    int so = i * out;
-                    int dOff = tok * out;
-                    for (int o = 0; o < out; o++) y[dOff + o] = g * yr[so + o];
-                }
-            } else {
-                for (int i = 0; i < n; i++) System.arraycopy(yr, i * out, y, ix[i] * out, out);
-            }
+            ye[e] = runExpert(e, gatherRows(x.data(), idx[e], in), idx[e].length, training);
+            combine(e, ye[e], idx[e], p, y);
         }
-        double[] imp = new double[EXPERTS];
-        for (int i = 0; i < t; i++) {
-            imp[MULT] += p[i * EXPERTS + MULT];
-            imp[SHIFT] += p[i * EXPERTS + SHIFT];
-        }
-        System.arraycopy(imp, 0, lastImportance, 0, EXPERTS);
+        double[] imp = importance(p, t);
         if (training) {
-            double[] load = {lastTokens[MULT], lastTokens[SHIFT]};
-            balanceLoss = balanceCoef == 0f ? 0.0 : balanceCoef * LoadBalance.loss(alpha, imp, load);
-            if (balanceCoef > 0f) {
-                // coef·∂L_bal/∂Imp_e (+ the straight-through load gradient, which reaches p the same way).
-                balanceGrad = LoadBalance.weightedGradient(alpha, imp);
-                double[] lg = loadGradient == LoadGradient.STRAIGHT_THROUGH
-                        ? LoadBalance.weightedGradient(alpha, load) : new double[EXPERTS];
-                for (int e = 0; e < EXPERTS; e++) balanceGrad[e] = balanceCoef * (balanceGrad[e] + lg[e]);
-            } else {
-                balanceGrad = null;
-            }
+            balanceLoss = balance(imp);
             cached = true;
             inputShape = shape.clone();
             rows = t;
@@ -439,6 +395,73 @@ public final class MoeLinear implements Layer {
         return Tensor.of(y, outShape);
     }
 
+    /** The expert of each token, grouped per expert, with the routing statistics updated. */
+    private int[][] routeTokens(float[] logits, int t) {
+        int[] route = route(logits, t);
+        int[][] idx = group(route);
+        for (int e = 0; e < EXPERTS; e++) {
+            lastTokens[e] = idx[e].length;
+            totalTokens[e] += idx[e].length;
+        }
+        lastRoutes = route;
+        // The router and the experts record their own operations; this entry adds the token split.
+        if (Profiler.active()) {
+            Profiler.recordRouting(name, "[" + t + ", " + out + "]", lastTokens[MULT], lastTokens[SHIFT]);
+        }
+        return idx;
+    }
+
+    /** Expert e on its n gathered rows; its output rows (empty when no token chose it). */
+    private float[] runExpert(int e, float[] xe, int n, boolean training) {
+        if (n == 0) return new float[0];
+        Tensor r = run[e].forward(Tensor.of(xe, n, in), training);
+        if (r.size() != n * out) {
+            throw new ShapeException(name + ": expert " + e + " returned " + r + " for " + n + " rows of " + out);
+        }
+        return r.data();
+    }
+
+    /** Scatters expert e's rows into y at their tokens, scaled by the gate probability in PROBABILITY mode. */
+    private void combine(int e, float[] yr, int[] ix, float[] p, float[] y) {
+        if (mode != GateMode.PROBABILITY) {
+            scatterRows(yr, ix, out, y);
+            return;
+        }
+        for (int i = 0; i < ix.length; i++) {
+            int tok = ix[i];
+            float g = p[tok * EXPERTS + e];
+            int so = i * out;
+            int dOff = tok * out;
+            for (int o = 0; o < out; o++) y[dOff + o] = g * yr[so + o];
+        }
+    }
+
+    /** Imp_e = Σ_t p_{t,e}, also kept as {@link #lastImportance()}. */
+    private double[] importance(float[] p, int t) {
+        double[] imp = new double[EXPERTS];
+        for (int i = 0; i < t; i++) {
+            imp[MULT] += p[i * EXPERTS + MULT];
+            imp[SHIFT] += p[i * EXPERTS + SHIFT];
+        }
+        System.arraycopy(imp, 0, lastImportance, 0, EXPERTS);
+        return imp;
+    }
+
+    /** The balance loss of a training forward; sets {@link #balanceGrad} (null when the coefficient is 0). */
+    private double balance(double[] imp) {
+        double[] load = {lastTokens[MULT], lastTokens[SHIFT]};
+        if (balanceCoef == 0f) {
+            balanceGrad = null;
+            return 0.0;
+        }
+        // coef·∂L_bal/∂Imp_e (+ the straight-through load gradient, which reaches p the same way).
+        balanceGrad = LoadBalance.weightedGradient(alpha, imp);
+        double[] lg = loadGradient == LoadGradient.STRAIGHT_THROUGH
+                ? LoadBalance.weightedGradient(alpha, load) : new double[EXPERTS];
+        for (int e = 0; e < EXPERTS; e++) balanceGrad[e] = balanceCoef * (balanceGrad[e] + lg[e]);
+        return balanceCoef * LoadBalance.loss(alpha, imp, load);
+    }
+
     @Override
     public Tensor backward(Tensor dy) {
         if (deployed != null) throw new IllegalStateException(name + ": deployed, inference-only (no backward)");
@@ -447,36 +470,49 @@ public final class MoeLinear implements Layer {
         if (dy.size() != t * out) {
             throw new ShapeException(name + ": gradient " + dy + " does not match output rows " + t + " x " + out);
         }
-        float[] g = dy.data();
-        float[] p = probs;
         float[] dx = new float[t * in];
         // Per token: c = the gate term's coefficient of (δ_ej − p_j) in ∂L/∂z_j.
         double[] c = new double[t];
         for (int e = 0; e < EXPERTS; e++) {
             int[] ix = groups[e];
-            int n = ix.length;
-            if (n == 0) continue;
-            float[] ye = expertOut[e];
-            float[] ge = new float[n * out];
-            for (int i = 0; i < n; i++) System.arraycopy(g, ix[i] * out, ge, i * out, out);
-            for (int i = 0; i < n; i++) {
-                int tok = ix[i];
-                int o0 = i * out;
-                double dot = 0;
-                for (int o = 0; o < out; o++) dot += (double) ge[o0 + o] * ye[o0 + o];
-                if (mode == GateMode.PROBABILITY) {
-                    float pe = p[tok * EXPERTS + e];
-                    c[tok] = dot * pe;
-                    for (int o = 0; o < out; o++) ge[o0 + o] *= pe;
-                } else {
-                    // ∂L/∂p_e = dot/p_e, times the softmax Jacobian p_e(δ_ej − p_j): the p_e cancel.
-                    c[tok] = dot;
-                }
-            }
-            Tensor dxe = run[e].backward(Tensor.of(ge, n, out));
-            float[] dxd = dxe.data();
-            for (int i = 0; i < n; i++) System.arraycopy(dxd, i * in, dx, ix[i] * in, in);
+            if (ix.length == 0) continue;
+            float[] ge = gatherRows(dy.data(), ix, out);
+            gateCoefficients(e, ix, ge, c);
+            Tensor dxe = run[e].backward(Tensor.of(ge, ix.length, out));
+            scatterRows(dxe.data(), ix, in, dx);
         }
+        Tensor dxr = gate.backward(Tensor.of(routerGradient(c, t), t, EXPERTS));
+        Ops.addInPlace(dx, dxr.data(), t * in);
+        int[] shape = inputShape;
+        clearCache();
+        return Tensor.of(dx, shape);
+    }
+
+    /**
+     * For expert e's tokens: c[tok] from the dot of the output gradient with the expert's output; in
+     * PROBABILITY mode the gradient rows ge are scaled by the gate for the expert's backward.
+     */
+    private void gateCoefficients(int e, int[] ix, float[] ge, double[] c) {
+        float[] ye = expertOut[e];
+        for (int i = 0; i < ix.length; i++) {
+            int tok = ix[i];
+            int o0 = i * out;
+            double dot = 0;
+            for (int o = 0; o < out; o++) dot += (double) ge[o0 + o] * ye[o0 + o];
+            if (mode == GateMode.PROBABILITY) {
+                float pe = probs[tok * EXPERTS + e];
+                c[tok] = dot * pe;
+                for (int o = 0; o < out; o++) ge[o0 + o] *= pe;
+            } else {
+                // ∂L/∂p_e = dot/p_e, times the softmax Jacobian p_e(δ_ej − p_j): the p_e cancel.
+                c[tok] = dot;
+            }
+        }
+    }
+
+    /** ∂L/∂z of the router logits [T, 2]: the gate term through the softmax plus the balance gradient. */
+    private float[] routerGradient(double[] c, int t) {
+        float[] p = probs;
         float[] dz = new float[t * EXPERTS];
         double[] gi = balanceGrad;
         int[] chosen = new int[t];
@@ -492,11 +528,19 @@ public final class MoeLinear implements Layer {
                 dz[base + j] = (float) v;
             }
         }
-        Tensor dxr = gate.backward(Tensor.of(dz, t, EXPERTS));
-        Ops.addInPlace(dx, dxr.data(), t * in);
-        int[] shape = inputShape;
-        clearCache();
-        return Tensor.of(dx, shape);
+        return dz;
+    }
+
+    /** Rows ix of src ([*, width]) packed in order: [ix.length, width]. */
+    private static float[] gatherRows(float[] src, int[] ix, int width) {
+        float[] dst = new float[ix.length * width];
+        for (int i = 0; i < ix.length; i++) System.arraycopy(src, ix[i] * width, dst, i * width, width);
+        return dst;
+    }
+
+    /** The inverse of {@link #gatherRows}: row i of src goes to row ix[i] of dst. */
+    private static void scatterRows(float[] src, int[] ix, int width, float[] dst) {
+        for (int i = 0; i < ix.length; i++) System.arraycopy(src, i * width, dst, ix[i] * width, width);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.shiftaddvit.cli;
+package dev.shiftaddvit.eval;
 
 import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.model.Model;
@@ -14,15 +14,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Inference timing of a model: throughput at a batch size and batch-1 latency percentiles. */
-final class Speed {
-    record Result(int batch, double imagesPerSecond, double latencyMedianMs, double latencyP90Ms, int latencyRuns) {
+/**
+ * Timing of a model on random images: inference throughput at a batch size and batch-1 latency
+ * percentiles, training steps per second, and a per-layer profile of one forward.
+ */
+public final class Speed {
+    /** Throughput at {@code batch} and the batch-1 latency median and 90th percentile over {@code latencyRuns} passes. */
+    public record Result(int batch, double imagesPerSecond, double latencyMedianMs, double latencyP90Ms, int latencyRuns) {
     }
 
     private Speed() {
     }
 
-    static Tensor randomImages(ModelConfig c, int batch, long seed) {
+    /** Images [batch, size, size, channels] with pixels uniform in [-1, 1) from the seed. */
+    public static Tensor randomImages(ModelConfig c, int batch, long seed) {
         Tensor x = Tensor.zeros(batch, c.imgSize(), c.imgSize(), c.inChans());
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < x.size(); i++) x.data()[i] = (float) (r.nextDouble() * 2 - 1);
@@ -30,7 +35,7 @@ final class Speed {
     }
 
     /** Runs warm-up then timed passes for about `seconds` each for throughput and latency. */
-    static Result measure(Model m, int batch, double seconds) {
+    public static Result measure(Model m, int batch, double seconds) {
         ModelConfig c = m.config();
         Tensor xb = randomImages(c, batch, 1);
         Tensor x1 = randomImages(c, 1, 2);
@@ -61,7 +66,7 @@ final class Speed {
     }
 
     /** Training steps (forward, label-smoothed loss, backward, AdamW) per second on random images. */
-    static double trainingImagesPerSecond(Model m, int batch, double seconds, boolean profile,
+    public static double trainingImagesPerSecond(Model m, int batch, double seconds, boolean profile,
                                           List<Profiler.Entry> profileOut) {
         ModelConfig c = m.config();
         Tensor x = randomImages(c, batch, 4);
@@ -101,7 +106,7 @@ final class Speed {
     }
 
     /** Time per layer kind and per layer for one forward at the batch size, after a warm-up pass. */
-    static List<Profiler.Entry> profile(Model m, int batch) {
+    public static List<Profiler.Entry> profile(Model m, int batch) {
         Tensor x = randomImages(m.config(), batch, 3);
         m.forward(x, false);
         Profiler.start();
@@ -114,7 +119,8 @@ final class Speed {
         return entries;
     }
 
-    static Map<String, long[]> byKind(List<Profiler.Entry> entries) {
+    /** Nanoseconds and multiply-accumulates summed per layer kind, in order of first appearance. */
+    public static Map<String, long[]> byKind(List<Profiler.Entry> entries) {
         Map<String, long[]> k = new LinkedHashMap<>();
         for (Profiler.Entry e : entries) {
             long[] v = k.computeIfAbsent(e.kind(), x -> new long[2]);
