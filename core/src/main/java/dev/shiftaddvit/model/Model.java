@@ -4,6 +4,7 @@ import dev.shiftaddvit.nn.Block;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.shiftadd.AddAttention;
+import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.LinkedHashMap;
@@ -51,5 +52,14 @@ public interface Model extends Layer {
         long n = 0;
         for (Parameter p : parameters()) n += p.value().size();
         return n;
+    }
+
+    /** Refuses images that are not [B, size, size, channels] of the config, naming the config. */
+    static void requireImages(ModelConfig c, Tensor images) {
+        int s = c.imgSize();
+        if (images.rank() != 4 || images.dim(1) != s || images.dim(2) != s || images.dim(3) != c.inChans()) {
+            throw new ShapeException(c.name() + ": expected images [B, " + s + ", " + s + ", " + c.inChans()
+                    + "] but got " + images);
+        }
     }
 }

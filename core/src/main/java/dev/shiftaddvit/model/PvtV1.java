@@ -9,7 +9,6 @@ import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Mlp;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
-import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -96,11 +95,7 @@ public final class PvtV1 implements Model {
 
     @Override
     public Tensor forward(Tensor images, boolean training) {
-        int size = config.imgSize();
-        if (images.rank() != 4 || images.dim(1) != size || images.dim(2) != size || images.dim(3) != config.inChans()) {
-            throw new ShapeException(config.name() + ": expected images [B, " + size + ", " + size + ", "
-                    + config.inChans() + "] but got " + images);
-        }
+        Model.requireImages(config, images);
         int b = images.dim(0);
         Tensor x = images;
         Tensor t = null;

@@ -9,7 +9,6 @@ import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Mlp;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.nn.SelfAttention;
-import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -75,11 +74,7 @@ public final class VisionTransformer implements Model {
 
     @Override
     public Tensor forward(Tensor images, boolean training) {
-        int s = config.imgSize();
-        if (images.rank() != 4 || images.dim(1) != s || images.dim(2) != s || images.dim(3) != config.inChans()) {
-            throw new ShapeException(config.name() + ": expected images [B, " + s + ", " + s + ", "
-                    + config.inChans() + "] but got " + images);
-        }
+        Model.requireImages(config, images);
         int b = images.dim(0);
         int d = config.embedDim();
         int g = config.gridSize() * config.gridSize();
