@@ -75,7 +75,7 @@ public final class CrossEntropy {
         return loss;
     }
 
-    private static void check(int[] labels, int batch, int classes, float smoothing) {
+    static void check(int[] labels, int batch, int classes, float smoothing) {
         if (!(smoothing >= 0f && smoothing <= 1f)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1], got " + smoothing);
         }
@@ -86,27 +86,5 @@ public final class CrossEntropy {
                         + " is outside [0, " + classes + ")");
             }
         }
-    }
-
-    /** Scalar twin of {@link #forwardBackward} (double arithmetic throughout). */
-    public static float forwardBackwardScalar(float[] logits, int[] labels, int batch, int classes,
-                                              float smoothing, float[] dlogits) {
-        check(labels, batch, classes, smoothing);
-        if (batch == 0) return 0f;
-        double total = 0;
-        for (int r = 0; r < batch; r++) {
-            int o = r * classes;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < classes; c++) max = Math.max(max, logits[o + c]);
-            double se = 0;
-            for (int c = 0; c < classes; c++) se += Math.exp(logits[o + c] - max);
-            double lse = max + Math.log(se);
-            for (int c = 0; c < classes; c++) {
-                double q = (double) smoothing / classes + (c == labels[r] ? 1.0 - smoothing : 0.0);
-                total += q * (lse - logits[o + c]);
-                if (dlogits != null) dlogits[o + c] = (float) ((Math.exp(logits[o + c] - lse) - q) / batch);
-            }
-        }
-        return (float) (total / batch);
     }
 }

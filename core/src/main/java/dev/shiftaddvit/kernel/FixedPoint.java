@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  *
  * Array versions are vectorised (FloatVector/IntVector of the preferred species) and split over the
- * shared pool for large arrays; each has a scalar twin ({@code xxxScalar}) that the tests hold it to
- * bit for bit. The Vector API has no floor, so the vector paths floor as trunc − (trunc &gt; y) for
+ * shared pool for large arrays; {@link FixedPointReference} has their scalar twins, which the tests
+ * hold them to bit for bit. The Vector API has no floor, so the vector paths floor as trunc − (trunc &gt; y) for
  * |y| &lt; 2^23 and keep y where it is already integral (or zero, to keep floor(−0) = −0).
  */
 public final class FixedPoint {
@@ -140,24 +140,7 @@ public final class FixedPoint {
         return tf.blend(y, keep);
     }
 
-    // ---- scalar twins of the array versions ----
-
-    public static void quantizeScalar(float[] src, int sOff, float[] dst, int dOff, int n) {
-        check(src.length, sOff, dst.length, dOff, n);
-        for (int i = 0; i < n; i++) dst[dOff + i] = quantize(src[sOff + i]);
-    }
-
-    public static void toFixedScalar(float[] src, int sOff, int[] dst, int dOff, int n) {
-        check(src.length, sOff, dst.length, dOff, n);
-        for (int i = 0; i < n; i++) dst[dOff + i] = toFixed(src[sOff + i]);
-    }
-
-    public static void toFloatScalar(int[] src, int sOff, float[] dst, int dOff, int n) {
-        check(src.length, sOff, dst.length, dOff, n);
-        for (int i = 0; i < n; i++) dst[dOff + i] = toFloat(src[sOff + i]);
-    }
-
-    private static void check(int srcLen, int sOff, int dstLen, int dOff, int n) {
+    static void check(int srcLen, int sOff, int dstLen, int dOff, int n) {
         if (n < 0 || sOff < 0 || dOff < 0 || (long) sOff + n > srcLen || (long) dOff + n > dstLen) {
             throw new IllegalArgumentException("fixed-point range out of bounds: n=" + n + " src[" + sOff + ".."
                     + ((long) sOff + n) + ") of " + srcLen + ", dst[" + dOff + ".." + ((long) dOff + n) + ") of " + dstLen);

@@ -20,9 +20,9 @@ public final class Gelu {
     private static final int GRAIN = 16384;
     private static final int BLOCK = 512;
 
-    private static final float INV_SQRT2 = 0.70710678118654752f;
+    static final float INV_SQRT2 = 0.70710678118654752f;
     private static final float Z_MAX = 9f;
-    private static final float INV_SQRT_2PI = 0.39894228040143268f;
+    static final float INV_SQRT_2PI = 0.39894228040143268f;
 
     // P(t) = C0 + C1·t + ... + C9·t^9
     private static final float C0 = -1.26551223f;
@@ -149,25 +149,8 @@ public final class Gelu {
         return onePlusErfScalar(u) - 1f;
     }
 
-    /** gelu(x), scalar twin. */
+    /** gelu(x) for one float: the tail of {@link #forward}'s vector loop, and {@link GeluReference}'s element. */
     public static float geluScalar(float x) {
         return 0.5f * x * onePlusErfScalar(x * INV_SQRT2);
-    }
-
-    /** gelu'(x) = Φ(x) + x·φ(x), scalar twin. */
-    public static float geluGradScalar(float x) {
-        float cdf = 0.5f * onePlusErfScalar(x * INV_SQRT2);
-        float pdf = (float) Math.exp(-0.5f * x * x) * INV_SQRT_2PI;
-        return Math.fma(x, pdf, cdf);
-    }
-
-    /** Scalar twin of {@link #forward}. */
-    public static void forwardScalar(float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) y[i] = geluScalar(x[i]);
-    }
-
-    /** Scalar twin of {@link #backward}. */
-    public static void backwardScalar(float[] x, float[] dy, float[] dx, int n) {
-        for (int i = 0; i < n; i++) dx[i] = dy[i] * geluGradScalar(x[i]);
     }
 }

@@ -1,7 +1,8 @@
 package dev.shiftaddvit.kernel;
 
 /**
- * Scalar GEMM: the oracle every optimised GEMM is tested against. Same signatures as {@link Gemm}.
+ * The scalar oracle the tests compare {@link Gemm} against at every vector width: a plain triple loop.
+ * Same signatures as {@link Gemm}.
  * Row-major operands with explicit offsets and leading dimensions; accumulate=false overwrites C.
  */
 public final class GemmReference {

@@ -95,22 +95,4 @@ public final class LaneSum {
         if (n > 1) v = v.add(v.rearrange(D1));
         return v.lane(0);
     }
-
-    /** Scalar twin: the same pairwise folding over lanes[0..n), n a power of two. */
-    static float sumScalar(float[] lanes) {
-        float[] a = lanes.clone();
-        for (int half = a.length >> 1; half > 0; half >>= 1) {
-            for (int i = 0; i < half; i++) a[i] += a[i + half];
-        }
-        return a[0];
-    }
-
-    /** Scalar twin of {@link #sum(DoubleVector)}. */
-    static double sumScalar(double[] lanes) {
-        double[] a = lanes.clone();
-        for (int half = a.length >> 1; half > 0; half >>= 1) {
-            for (int i = 0; i < half; i++) a[i] += a[i + half];
-        }
-        return a[0];
-    }
 }

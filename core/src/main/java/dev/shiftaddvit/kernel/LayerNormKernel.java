@@ -133,48 +133,4 @@ public final class LayerNormKernel {
             dx[o + i] = (g - ma - xh * mb) * rs;
         }
     }
-
-    // ---- scalar twins ---------------------------------------------------------------------
-
-    /** Scalar twin of {@link #forward}. */
-    public static void forwardScalar(float[] x, float[] gamma, float[] beta, float[] y, float[] mean,
-                                     float[] rstd, int rows, int dim, float eps) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * dim;
-            float s = 0f;
-            for (int i = 0; i < dim; i++) s += x[o + i];
-            float mu = s / dim;
-            float ss = 0f;
-            for (int i = 0; i < dim; i++) ss += (x[o + i] - mu) * (x[o + i] - mu);
-            float rs = (float) (1.0 / Math.sqrt(ss / dim + eps));
-            if (mean != null) mean[r] = mu;
-            if (rstd != null) rstd[r] = rs;
-            for (int i = 0; i < dim; i++) y[o + i] = (x[o + i] - mu) * rs * gamma[i] + beta[i];
-        }
-    }
-
-    /** Scalar twin of {@link #backward}. */
-    public static void backwardScalar(float[] dy, float[] x, float[] gamma, float[] mean, float[] rstd,
-                                      float[] dx, float[] dgamma, float[] dbeta, int rows, int dim) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * dim;
-            float mu = mean[r];
-            float rs = rstd[r];
-            float a = 0f;
-            float b = 0f;
-            for (int i = 0; i < dim; i++) {
-                float xh = (x[o + i] - mu) * rs;
-                float g = dy[o + i] * gamma[i];
-                a += g;
-                b += g * xh;
-                if (dgamma != null) dgamma[i] += dy[o + i] * xh;
-                if (dbeta != null) dbeta[i] += dy[o + i];
-            }
-            if (dx == null) continue;
-            for (int i = 0; i < dim; i++) {
-                float xh = (x[o + i] - mu) * rs;
-                dx[o + i] = (dy[o + i] * gamma[i] - a / dim - xh * b / dim) * rs;
-            }
-        }
-    }
 }

@@ -27,10 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       addition away from a smaller one; a token's row is the sum of its ⌈r/4⌉ table rows.</li>
  * </ul>
  * Vectorised over d (FloatVector, then a scalar tail); additions only. Every output element is a
- * float sum in a fixed order (documented at the scalar twins), starting from +0, so the SIMD
- * kernels and their scalar twins agree exactly; against a float matmul with a {0,1} matrix they
- * agree up to summation order. The {@code ...Heads} forms run all groups of a [batch, N, heads·d]
- * token-major activation through {@link Parallel}. Outputs are overwritten.
+ * float sum in a fixed order (documented at the scalar twins in {@link MatAddReference}), starting
+ * from +0, so the SIMD kernels and their scalar twins agree exactly; against a float matmul with a
+ * {0,1} matrix they agree up to summation order. The {@code ...Heads} forms run all groups of a
+ * [batch, N, heads·d] token-major activation through {@link Parallel}. Outputs are overwritten.
  */
 public final class MatAdd {
     static final VectorSpecies<Float> F = VectorWidth.FLOAT;
@@ -298,97 +298,16 @@ public final class MatAdd {
         for (; c < d; c++) out[oOff + c] = ((tab[o0 + c] + tab[o1 + c]) + tab[o2 + c]) + tab[o3 + c];
     }
 
-    private static void checkDims(int n, int r, int d) {
+    static void checkDims(int n, int r, int d) {
         if (n < 0 || d < 0 || r < 1 || r > BitCodes.MAX_BITS) {
             throw new IllegalArgumentException("MatAdd needs n, d >= 0 and 1 <= r <= 64; got n=" + n + " r=" + r + " d=" + d);
         }
     }
 
-    private static void checkHeads(int groups, int heads, int d) {
+    static void checkHeads(int groups, int heads, int d) {
         if (heads < 1 || groups % heads != 0) {
             throw new IllegalArgumentException("MatAdd: " + groups + " code groups are not a multiple of " + heads + " heads");
         }
         if (d < 0) throw new IllegalArgumentException("MatAdd: head dim must be >= 0, got " + d);
-    }
-
-    // ---- scalar twins ----------------------------------------------------------------------------
-
-    /**
-     * Scalar twin of {@link #transposedTimes}: bit tests, no buckets, the same summation order:
-     * T[t, c] = Σ_{s = 1..15 ascending, bit t%4 of s} Σ_{blocks ascending} Σ_{k in block ascending,
-     * pattern of bit group t/4 of token k = s} V[k, c], every sum from +0 (a sum that starts from
-     * +0 is never −0, so the block sum "from +0" equals the kernel's "first block, then add").
-     */
-    public static void transposedTimesScalar(int n, int r, int d, long[] words, int cOff, float[] v, int vOff, int ldv,
-                                             float[] out, int tOff, int ldt) {
-        checkDims(n, r, d);
-        long mask = BitCodes.lowBits(r);
-        int blocks = blocks(n);
-        for (int t = 0; t < r; t++) {
-            int q = t >>> 2;
-            for (int c = 0; c < d; c++) {
-                float acc = 0f;
-                for (int s = 1; s < 16; s++) {
-                    if ((s >>> (t & 3) & 1) == 0) continue;
-                    float tot = 0f;
-                    for (int blk = 0; blk < blocks; blk++) {
-                        float part = 0f;
-                        for (int k = blk * BLOCK; k < Math.min(n, (blk + 1) * BLOCK); k++) {
-                            if ((int) ((words[cOff + k] & mask) >>> 4 * q & 15) == s) part += v[vOff + k * ldv + c];
-                        }
-                        tot += part;
-                    }
-                    acc += tot;
-                }
-                out[tOff + t * ldt + c] = acc;
-            }
-        }
-    }
-
-    /**
-     * Scalar twin of {@link #times}: bit tests, no tables, the same summation order (the sum of each
-     * 4-bit group from +0 in ascending bit order, then the group sums in ascending order).
-     */
-    public static void timesScalar(int n, int r, int d, long[] words, int cOff, float[] tm, int tOff, int ldt,
-                                   float[] out, int pOff, int ldp) {
-        checkDims(n, r, d);
-        for (int k = 0; k < n; k++) {
-            long w = words[cOff + k];
-            for (int c = 0; c < d; c++) {
-                float acc = 0f;
-                for (int q = 0; q < (r + 3) / 4; q++) {
-                    float s = 0f;
-                    for (int t = 4 * q; t < Math.min(r, 4 * q + 4); t++) {
-                        if ((w >>> t & 1L) != 0) s += tm[tOff + t * ldt + c];
-                    }
-                    acc = q == 0 ? s : acc + s;
-                }
-                out[pOff + k * ldp + c] = acc;
-            }
-        }
-    }
-
-    /** Scalar twin of {@link #transposedTimesHeads} (serial). */
-    public static void transposedTimesHeadsScalar(BitCodes codes, int heads, int d, float[] v, int vOff, int ldv,
-                                                  float[] out, int tOff) {
-        int n = codes.tokens();
-        int r = codes.bits();
-        checkHeads(codes.groups(), heads, d);
-        for (int g = 0; g < codes.groups(); g++) {
-            transposedTimesScalar(n, r, d, codes.tokenWords(), codes.tokenOffset(g),
-                    v, vOff + (g / heads) * n * ldv + (g % heads) * d, ldv, out, tOff + g * r * d, d);
-        }
-    }
-
-    /** Scalar twin of {@link #timesHeads} (serial). */
-    public static void timesHeadsScalar(BitCodes codes, int heads, int d, float[] tm, int tOff, float[] out, int pOff,
-                                        int ldp) {
-        int n = codes.tokens();
-        int r = codes.bits();
-        checkHeads(codes.groups(), heads, d);
-        for (int g = 0; g < codes.groups(); g++) {
-            timesScalar(n, r, d, codes.tokenWords(), codes.tokenOffset(g), tm, tOff + g * r * d, d,
-                    out, pOff + (g / heads) * n * ldp + (g % heads) * d, ldp);
-        }
     }
 }

@@ -345,24 +345,6 @@ public final class MatShiftExponent {
         for (int r = 0; r < rows; r++) System.arraycopy(tile, r * NR, out, o + r * ldo, cols);
     }
 
-    /**
-     * Scalar reference: the formula of the class comment with real multiplies, Q(x)·(sign·2^shift)
-     * summed in k order onto Q(b); NaN activations give NaN as float arithmetic does.
-     */
-    public static void forwardScalar(int m, int n, int k, byte[] sign, byte[] shift, float[] bias, float[] x, int xOff,
-                                     int ldx, float[] out, int outOff, int ldo) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = bias == null ? 0f : FixedPoint.quantize(bias[j]);
-                for (int p = 0; p < k; p++) {
-                    float wv = sign[j * k + p] * Math.scalb(1f, shift[j * k + p]);
-                    acc += FixedPoint.quantize(x[xOff + i * ldx + p]) * wv;
-                }
-                out[outOff + i * ldo + j] = acc;
-            }
-        }
-    }
-
     /** Per-thread buffers: quantized activation bits of a row block, one quantized row, and an edge tile. */
     private static final class Buffers {
         private int[] bits = new int[0];

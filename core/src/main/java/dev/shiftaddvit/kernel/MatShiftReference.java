@@ -1,9 +1,10 @@
 package dev.shiftaddvit.kernel;
 
 /**
- * Scalar twin of {@link MatShift}: the plain triple loop of upstream's {@code matshift}, working on
- * the unpacked [N, K] sign/shift arrays, with int32 wrap-around accumulation. Independent of the
- * packed layout, so the tests also cover {@link MatShift#pack}.
+ * The scalar oracle the tests compare {@link MatShift} against at every vector width: the plain triple
+ * loop of upstream's {@code matshift}, working on the unpacked [N, K] sign/shift arrays, with int32
+ * wrap-around accumulation. Independent of the packed layout, so the tests also cover
+ * {@link MatShift#pack}.
  */
 public final class MatShiftReference {
     private MatShiftReference() {

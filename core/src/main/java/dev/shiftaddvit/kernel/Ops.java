@@ -142,37 +142,4 @@ public final class Ops {
         long work = (long) rows * cols;
         return (int) Math.max(1, Math.min(Math.min(MAX_BLOCKS, rows), work / GRAIN));
     }
-
-    // ---- scalar twins ---------------------------------------------------------------------
-
-    /** Scalar twin of {@link #add}. */
-    public static void addScalar(float[] a, float[] b, float[] out, int n) {
-        for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
-    }
-
-    /** Scalar twin of {@link #scale}. */
-    public static void scaleScalar(float[] x, float s, int n) {
-        for (int i = 0; i < n; i++) x[i] *= s;
-    }
-
-    /** Scalar twin of {@link #addBiasRows}. */
-    public static void addBiasRowsScalar(float[] y, float[] bias, int rows, int cols) {
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) y[r * cols + c] += bias[c];
-    }
-
-    /** Scalar twin of {@link #sumRows} (summed in double). */
-    public static void sumRowsScalar(float[] dy, float[] dbias, int rows, int cols) {
-        for (int c = 0; c < cols; c++) {
-            double s = 0;
-            for (int r = 0; r < rows; r++) s += dy[r * cols + c];
-            dbias[c] += (float) s;
-        }
-    }
-
-    /** Scalar twin of {@link #sumSquares}. */
-    public static float sumSquaresScalar(float[] x, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += (double) x[i] * x[i];
-        return (float) s;
-    }
 }

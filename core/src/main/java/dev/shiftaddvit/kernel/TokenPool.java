@@ -56,24 +56,4 @@ public final class TokenPool {
             }
         });
     }
-
-    /** Scalar twin of {@link #meanForward}. */
-    public static void meanForwardScalar(float[] x, int batch, int tokens, int dim, float[] y) {
-        for (int b = 0; b < batch; b++) {
-            for (int d = 0; d < dim; d++) {
-                float s = 0f;
-                for (int t = 0; t < tokens; t++) s += x[(b * tokens + t) * dim + d];
-                y[b * dim + d] = s / tokens;
-            }
-        }
-    }
-
-    /** Scalar twin of {@link #meanBackward}. */
-    public static void meanBackwardScalar(float[] dy, int batch, int tokens, int dim, float[] dx) {
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < tokens; t++) {
-                for (int d = 0; d < dim; d++) dx[(b * tokens + t) * dim + d] = dy[b * dim + d] / tokens;
-            }
-        }
-    }
 }

@@ -51,7 +51,8 @@ class Conv2dKernelTest {
                 Arrays.fill(y, Float.NaN);
                 float[] ye = new float[s.m() * s.outC];
                 Conv2dKernel.forward(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad, cols, y);
-                Conv2dKernel.forwardScalar(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad, ye);
+                Conv2dKernelReference.forward(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad,
+                        ye);
                 assertClose(ye, y, 1e-5, 1e-5, s + " bias=" + withBias);
             }
         }
@@ -80,7 +81,7 @@ class Conv2dKernelTest {
             float[] dxe = new float[x.length];
             float[] dwe = dw0.clone();
             float[] dbe = db0.clone();
-            Conv2dKernel.backwardScalar(dy, x, s.b, s.h, s.w, s.inC, wt, s.outC, s.kh, s.kw, s.stride, s.pad,
+            Conv2dKernelReference.backward(dy, x, s.b, s.h, s.w, s.inC, wt, s.outC, s.kh, s.kw, s.stride, s.pad,
                     dxe, dwe, dbe);
             assertClose(dxe, dx, 1e-5, 1e-5, s + " dx");
             assertClose(dwe, dw, 1e-5, 1e-5, s + " dweight");
@@ -132,7 +133,7 @@ class Conv2dKernelTest {
         float[] y = new float[s.m() * s.outC];
         float[] ye = new float[s.m() * s.outC];
         Conv2dKernel.forward(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad, cols, y);
-        Conv2dKernel.forwardScalar(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad, ye);
+        Conv2dKernelReference.forward(x, s.b, s.h, s.w, s.inC, wt, bias, s.outC, s.kh, s.kw, s.stride, s.pad, ye);
         assertClose(ye, y, 1e-5, 1e-5, "forward");
         float[] dy = randn(rnd, y.length, 1f, 0f);
         float[] dx = new float[x.length];
@@ -143,7 +144,7 @@ class Conv2dKernelTest {
         float[] dxe = new float[x.length];
         float[] dwe = new float[wt.length];
         float[] dbe = new float[s.outC];
-        Conv2dKernel.backwardScalar(dy, x, s.b, s.h, s.w, s.inC, wt, s.outC, s.kh, s.kw, s.stride, s.pad,
+        Conv2dKernelReference.backward(dy, x, s.b, s.h, s.w, s.inC, wt, s.outC, s.kh, s.kw, s.stride, s.pad,
                 dxe, dwe, dbe);
         assertClose(dxe, dx, 1e-5, 1e-5, "dx");
         assertClose(dwe, dw, 1e-3, 1e-4, "dweight");

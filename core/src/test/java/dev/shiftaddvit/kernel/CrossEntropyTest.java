@@ -25,7 +25,7 @@ class CrossEntropyTest {
                     float[] dz = new float[batch * classes];
                     float[] dze = new float[batch * classes];
                     float loss = CrossEntropy.forwardBackward(z, labels, batch, classes, eps, dz);
-                    float lossE = CrossEntropy.forwardBackwardScalar(z, labels, batch, classes, eps, dze);
+                    float lossE = CrossEntropyReference.forwardBackward(z, labels, batch, classes, eps, dze);
                     String at = "batch=" + batch + " classes=" + classes + " eps=" + eps;
                     assertClose(lossE, loss, 1e-6, 1e-6, at + " loss");
                     assertClose(dze, dz, 1e-7, 1e-5, at + " dlogits");
@@ -78,7 +78,7 @@ class CrossEntropyTest {
         float[] dz = new float[batch * classes];
         float[] dze = new float[batch * classes];
         float loss = CrossEntropy.forwardBackward(z, labels, batch, classes, 0.1f, dz);
-        float lossE = CrossEntropy.forwardBackwardScalar(z, labels, batch, classes, 0.1f, dze);
+        float lossE = CrossEntropyReference.forwardBackward(z, labels, batch, classes, 0.1f, dze);
         assertClose(lossE, loss, 1e-6, 1e-6, "loss");
         assertClose(dze, dz, 1e-9, 1e-5, "dlogits");
         assertEquals(loss, CrossEntropy.forwardBackward(z, labels, batch, classes, 0.1f, dz), 0f, "deterministic");

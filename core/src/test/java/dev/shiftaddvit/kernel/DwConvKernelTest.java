@@ -34,7 +34,7 @@ class DwConvKernelTest {
                 Arrays.fill(y, Float.NaN);
                 float[] ye = new float[x.length];
                 DwConvKernel.forward(x, b, h, w, c, wt, bias, kh, kw, y);
-                DwConvKernel.forwardScalar(x, b, h, w, c, wt, bias, kh, kw, ye);
+                DwConvKernelReference.forward(x, b, h, w, c, wt, bias, kh, kw, ye);
                 assertClose(ye, y, 1e-5, 1e-5, Arrays.toString(g) + " c=" + c);
             }
         }
@@ -60,7 +60,7 @@ class DwConvKernelTest {
                 float[] dxe = new float[x.length];
                 float[] dwe = dw0.clone();
                 float[] dbe = db0.clone();
-                DwConvKernel.backwardScalar(dy, x, b, h, w, c, wt, kh, kw, dxe, dwe, dbe);
+                DwConvKernelReference.backward(dy, x, b, h, w, c, wt, kh, kw, dxe, dwe, dbe);
                 String at = Arrays.toString(g) + " c=" + c;
                 assertClose(dxe, dx, 1e-5, 1e-5, at + " dx");
                 assertClose(dwe, dw, 1e-5, 1e-5, at + " dweight");
@@ -109,7 +109,7 @@ class DwConvKernelTest {
         float[] y = new float[x.length];
         float[] ye = new float[x.length];
         DwConvKernel.forward(x, b, h, w, c, wt, bias, kh, kw, y);
-        DwConvKernel.forwardScalar(x, b, h, w, c, wt, bias, kh, kw, ye);
+        DwConvKernelReference.forward(x, b, h, w, c, wt, bias, kh, kw, ye);
         assertClose(ye, y, 1e-5, 1e-5, "forward");
         float[] dy = randn(rnd, x.length, 1f, 0f);
         float[] dx = new float[x.length];
@@ -119,7 +119,7 @@ class DwConvKernelTest {
         float[] dxe = new float[x.length];
         float[] dwe = new float[wt.length];
         float[] dbe = new float[c];
-        DwConvKernel.backwardScalar(dy, x, b, h, w, c, wt, kh, kw, dxe, dwe, dbe);
+        DwConvKernelReference.backward(dy, x, b, h, w, c, wt, kh, kw, dxe, dwe, dbe);
         assertClose(dxe, dx, 1e-5, 1e-5, "dx");
         assertClose(dwe, dw, 1e-3, 1e-4, "dweight");
         assertClose(dbe, db, 1e-3, 1e-4, "dbias");

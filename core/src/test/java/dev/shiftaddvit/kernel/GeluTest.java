@@ -44,7 +44,7 @@ class GeluTest {
             float[] y = new float[n];
             float[] ye = new float[n];
             Gelu.forward(x, y, n);
-            Gelu.forwardScalar(x, ye, n);
+            GeluReference.forward(x, ye, n);
             assertClose(ye, y, 1e-6, 1e-6, "n=" + n);
             float[] inPlace = x.clone();
             Gelu.forward(inPlace, inPlace, n);
@@ -85,7 +85,7 @@ class GeluTest {
             float[] dx = new float[n];
             float[] dxe = new float[n];
             Gelu.backward(x, dy, dx, n);
-            Gelu.backwardScalar(x, dy, dxe, n);
+            GeluReference.backward(x, dy, dxe, n);
             assertClose(dxe, dx, 1e-6, 1e-6, "n=" + n);
             float[] alias = dy.clone();
             Gelu.backward(x, alias, alias, n);
@@ -117,11 +117,11 @@ class GeluTest {
         float[] y = new float[n];
         float[] ye = new float[n];
         Gelu.forward(x, y, n);
-        Gelu.forwardScalar(x, ye, n);
+        GeluReference.forward(x, ye, n);
         assertClose(ye, y, 1e-6, 1e-6, "forward");
         float[] dy = randn(rnd, n, 1f, 0f);
         Gelu.backward(x, dy, y, n);
-        Gelu.backwardScalar(x, dy, ye, n);
+        GeluReference.backward(x, dy, ye, n);
         assertClose(ye, y, 1e-6, 1e-6, "backward");
     }
 

@@ -22,8 +22,8 @@ class LaneSumTest {
             // magnitudes spread over many binades so that any other order rounds differently
             for (int i = 0; i < n; i++) lanes[i] = (float) (rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-12, 12)));
             float got = LaneSum.sum(FloatVector.fromArray(VectorWidth.FLOAT, lanes, 0));
-            if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(LaneSum.sumScalar(lanes))) {
-                assertEquals(LaneSum.sumScalar(lanes), got, 0f, "call " + call);
+            if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(LaneSumReference.sum(lanes))) {
+                assertEquals(LaneSumReference.sum(lanes), got, 0f, "call " + call);
             }
         }
     }
@@ -42,7 +42,7 @@ class LaneSumTest {
             }
             FloatVector s = LaneSum.sum4(x[0], x[1], x[2], x[3]);
             for (int j = 0; j < 4; j++) {
-                float want = LaneSum.sumScalar(v[j]);
+                float want = LaneSumReference.sum(v[j]);
                 if (Float.floatToRawIntBits(s.lane(lanes[j])) != Float.floatToRawIntBits(want)) {
                     assertEquals(want, s.lane(lanes[j]), 0f, "sum " + j + " in call " + call);
                 }
@@ -58,8 +58,8 @@ class LaneSumTest {
             double[] lanes = new double[n];
             for (int i = 0; i < n; i++) lanes[i] = rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-40, 40));
             double got = LaneSum.sum(DoubleVector.fromArray(VectorWidth.DOUBLE, lanes, 0));
-            if (Double.doubleToRawLongBits(got) != Double.doubleToRawLongBits(LaneSum.sumScalar(lanes))) {
-                assertEquals(LaneSum.sumScalar(lanes), got, 0.0, "call " + call);
+            if (Double.doubleToRawLongBits(got) != Double.doubleToRawLongBits(LaneSumReference.sum(lanes))) {
+                assertEquals(LaneSumReference.sum(lanes), got, 0.0, "call " + call);
             }
         }
     }

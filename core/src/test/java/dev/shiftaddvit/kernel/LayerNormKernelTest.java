@@ -29,7 +29,7 @@ class LayerNormKernelTest {
                 float[] me = new float[rows];
                 float[] re = new float[rows];
                 LayerNormKernel.forward(x, g, b, y, m, r, rows, dim, 1e-5f);
-                LayerNormKernel.forwardScalar(x, g, b, ye, me, re, rows, dim, 1e-5f);
+                LayerNormKernelReference.forward(x, g, b, ye, me, re, rows, dim, 1e-5f);
                 String at = "rows=" + rows + " dim=" + dim;
                 assertClose(ye, y, 1e-5, 1e-5, at + " y");
                 assertClose(me, m, 1e-5, 1e-5, at + " mean");
@@ -74,7 +74,7 @@ class LayerNormKernelTest {
                 float[] dge = dg0.clone();
                 float[] dbe = db0.clone();
                 LayerNormKernel.backward(dy, x, g, m, r, dx, dg, db, rows, dim);
-                LayerNormKernel.backwardScalar(dy, x, g, m, r, dxe, dge, dbe, rows, dim);
+                LayerNormKernelReference.backward(dy, x, g, m, r, dxe, dge, dbe, rows, dim);
                 String at = "rows=" + rows + " dim=" + dim;
                 assertClose(dxe, dx, 5e-5, 1e-4, at + " dx");
                 assertClose(dge, dg, 2e-5, 1e-5, at + " dgamma");
@@ -125,7 +125,7 @@ class LayerNormKernelTest {
         float[] r = new float[rows];
         float[] ye = new float[rows * dim];
         LayerNormKernel.forward(x, g, b, y, m, r, rows, dim, 1e-5f);
-        LayerNormKernel.forwardScalar(x, g, b, ye, null, null, rows, dim, 1e-5f);
+        LayerNormKernelReference.forward(x, g, b, ye, null, null, rows, dim, 1e-5f);
         assertClose(ye, y, 1e-5, 1e-5, "y");
 
         float[] dy = randn(rnd, rows * dim, 1f, 0f);
@@ -136,7 +136,7 @@ class LayerNormKernelTest {
         float[] dxe = new float[rows * dim];
         float[] dge = new float[dim];
         float[] dbe = new float[dim];
-        LayerNormKernel.backwardScalar(dy, x, g, m, r, dxe, dge, dbe, rows, dim);
+        LayerNormKernelReference.backward(dy, x, g, m, r, dxe, dge, dbe, rows, dim);
         assertClose(dxe, dx, 5e-5, 1e-4, "dx");
         assertClose(dge, dg, 2e-3, 1e-4, "dgamma");
         assertClose(dbe, db, 2e-3, 1e-4, "dbeta");

@@ -79,14 +79,14 @@ class MatAddTest {
                     java.util.Arrays.fill(t, 7f);
                     java.util.Arrays.fill(ts, 7f);
                     MatAdd.transposedTimes(n, r, d, words, 0, v, vOff, ldv, t, 2, ldt);
-                    MatAdd.transposedTimesScalar(n, r, d, words, 0, v, vOff, ldv, ts, 2, ldt);
+                    MatAddReference.transposedTimes(n, r, d, words, 0, v, vOff, ldv, ts, 2, ldt);
                     assertArrayEquals(ts, t, "BtV n=" + n + " r=" + r + " d=" + d);
 
                     int ldp = d + 2;
                     float[] p = new float[1 + n * ldp];
                     float[] ps = new float[1 + n * ldp];
                     MatAdd.times(n, r, d, words, 0, ts, 2, ldt, p, 1, ldp);
-                    MatAdd.timesScalar(n, r, d, words, 0, ts, 2, ldt, ps, 1, ldp);
+                    MatAddReference.times(n, r, d, words, 0, ts, 2, ldt, ps, 1, ldp);
                     assertArrayEquals(ps, p, "BT n=" + n + " r=" + r + " d=" + d);
                 }
             }
@@ -151,13 +151,13 @@ class MatAddTest {
             float[] t = new float[batch * heads * r * d];
             float[] ts = new float[t.length];
             MatAdd.transposedTimesHeads(c, heads, d, v, 2, ld, t, 0);
-            MatAdd.transposedTimesHeadsScalar(c, heads, d, v, 2, ld, ts, 0);
+            MatAddReference.transposedTimesHeads(c, heads, d, v, 2, ld, ts, 0);
             String what = java.util.Arrays.toString(s);
             assertArrayEquals(ts, t, "BtV heads " + what);
             float[] p = new float[1 + batch * n * ld];
             float[] ps = new float[p.length];
             MatAdd.timesHeads(c, heads, d, t, 0, p, 1, ld);
-            MatAdd.timesHeadsScalar(c, heads, d, t, 0, ps, 1, ld);
+            MatAddReference.timesHeads(c, heads, d, t, 0, ps, 1, ld);
             assertArrayEquals(ps, p, "BT heads " + what);
             for (int g = 0; g < batch * heads; g++) {
                 int b = g / heads;
@@ -184,12 +184,12 @@ class MatAddTest {
             float[] t = new float[heads * r * d];
             float[] ts = new float[t.length];
             MatAdd.transposedTimesHeads(c, heads, d, v, 0, heads * d, t, 0);
-            MatAdd.transposedTimesHeadsScalar(c, heads, d, v, 0, heads * d, ts, 0);
+            MatAddReference.transposedTimesHeads(c, heads, d, v, 0, heads * d, ts, 0);
             assertArrayEquals(ts, t);
             float[] p = new float[n * heads * d];
             float[] ps = new float[p.length];
             MatAdd.timesHeads(c, heads, d, t, 0, p, 0, heads * d);
-            MatAdd.timesHeadsScalar(c, heads, d, t, 0, ps, 0, heads * d);
+            MatAddReference.timesHeads(c, heads, d, t, 0, ps, 0, heads * d);
             assertArrayEquals(ps, p);
         }
     }

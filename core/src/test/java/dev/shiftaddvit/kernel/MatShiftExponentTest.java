@@ -55,7 +55,7 @@ class MatShiftExponentTest {
                     float[] out = new float[1 + m * ldo];
                     float[] expected = out.clone();
                     MatShiftExponent.forward(m, w.pack(), x, 2, ldx, out, 1, ldo);
-                    MatShiftExponent.forwardScalar(m, n, k, w.sign, w.shift, w.bias, x, 2, ldx, expected, 1, ldo);
+                    MatShiftExponentReference.forward(m, n, k, w.sign, w.shift, w.bias, x, 2, ldx, expected, 1, ldo);
                     for (int i = 0; i < out.length; i++) {
                         assertEquals(expected[i], out[i], 0f, "m=" + m + " n=" + n + " k=" + k + " at " + i);
                     }
@@ -76,7 +76,7 @@ class MatShiftExponentTest {
         float[] out = new float[m * n];
         float[] expected = new float[m * n];
         MatShiftExponent.forward(m, w.pack(), x, 0, k, out, 0, n);
-        MatShiftExponent.forwardScalar(m, n, k, w.sign, w.shift, w.bias, x, 0, k, expected, 0, n);
+        MatShiftExponentReference.forward(m, n, k, w.sign, w.shift, w.bias, x, 0, k, expected, 0, n);
         for (int i = 0; i < out.length; i++) {
             assertEquals(expected[i], out[i], k * 0x1p-95f, "at " + i);
         }
@@ -92,7 +92,7 @@ class MatShiftExponentTest {
         float[] dense = new float[n * k];
         for (int i = 0; i < dense.length; i++) dense[i] = w.sign[i] * Math.scalb(1f, w.shift[i]);
         float[] xq = new float[x.length];
-        FixedPoint.quantizeScalar(x, 0, xq, 0, x.length);
+        FixedPointReference.quantize(x, 0, xq, 0, x.length);
         float[] sim = new float[m * n];
         Gemm.nt(m, n, k, xq, 0, k, dense, 0, k, sim, 0, n, false);
         for (int i = 0; i < m; i++) {
@@ -112,7 +112,7 @@ class MatShiftExponentTest {
         float[] out = new float[m * n];
         float[] expected = new float[m * n];
         MatShiftExponent.forward(m, w.pack(), x, 0, k, out, 0, n);
-        MatShiftExponent.forwardScalar(m, n, k, w.sign, w.shift, w.bias, x, 0, k, expected, 0, n);
+        MatShiftExponentReference.forward(m, n, k, w.sign, w.shift, w.bias, x, 0, k, expected, 0, n);
         for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 0f, "at " + i);
     }
 
@@ -131,7 +131,7 @@ class MatShiftExponentTest {
         float[] out = new float[n];
         float[] expected = new float[n];
         MatShiftExponent.forward(1, MatShiftExponent.pack(n, k, sign, shift, null), x, 0, k, out, 0, n);
-        MatShiftExponent.forwardScalar(1, n, k, sign, shift, null, x, 0, k, expected, 0, n);
+        MatShiftExponentReference.forward(1, n, k, sign, shift, null, x, 0, k, expected, 0, n);
         for (int j = 0; j < n; j++) assertEquals(expected[j], out[j], 0f, "column " + j);
     }
 

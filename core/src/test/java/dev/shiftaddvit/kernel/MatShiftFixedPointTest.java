@@ -74,7 +74,7 @@ class MatShiftFixedPointTest {
                 float[] src = data(rnd, n + off + 2);
                 float[] qe = new float[n + off + 1];
                 float[] qa = new float[n + off + 1];
-                FixedPoint.quantizeScalar(src, off, qe, 1, n);
+                FixedPointReference.quantize(src, off, qe, 1, n);
                 FixedPoint.quantize(src, off, qa, 1, n);
                 for (int i = 0; i < qe.length; i++) {
                     assertEquals(Float.floatToRawIntBits(qe[i]), Float.floatToRawIntBits(qa[i]),
@@ -83,14 +83,14 @@ class MatShiftFixedPointTest {
                 }
                 int[] fe = new int[n + off];
                 int[] fa = new int[n + off];
-                FixedPoint.toFixedScalar(src, 1, fe, off, n);
+                FixedPointReference.toFixed(src, 1, fe, off, n);
                 FixedPoint.toFixed(src, 1, fa, off, n);
                 assertArrayEquals(fe, fa, "toFixed n=" + n);
                 int[] raw = new int[n + 1];
                 for (int i = 0; i < raw.length; i++) raw[i] = rnd.nextInt();
                 float[] be = new float[n + 2];
                 float[] ba = new float[n + 2];
-                FixedPoint.toFloatScalar(raw, 1, be, 2, n);
+                FixedPointReference.toFloat(raw, 1, be, 2, n);
                 FixedPoint.toFloat(raw, 1, ba, 2, n);
                 assertArrayEquals(be, ba, "toFloat n=" + n);
             }
@@ -98,7 +98,7 @@ class MatShiftFixedPointTest {
         // In place.
         float[] a = data(rnd, 1001);
         float[] expected = new float[a.length];
-        FixedPoint.quantizeScalar(a, 0, expected, 0, a.length);
+        FixedPointReference.quantize(a, 0, expected, 0, a.length);
         FixedPoint.quantize(a, 0, a, 0, a.length);
         assertArrayEquals(expected, a);
     }

@@ -231,7 +231,7 @@ class MatShiftTest {
         int ldx = k + 1;
         float[] x = KernelTestSupport.randn(rnd, m * ldx, 2f, 0.1f);
         int[] xi = new int[x.length];
-        FixedPoint.toFixedScalar(x, 0, xi, 0, x.length);
+        FixedPointReference.toFixed(x, 0, xi, 0, x.length);
         float[] expected = new float[m * n];
         MatShiftReference.matShiftToFloat(m, n, k, xi, 0, ldx, sign, shift, b, expected, 0, n);
         float[] actual = new float[m * n];

@@ -20,7 +20,7 @@ class OpsTest {
             float[] out = new float[n + 2];
             float[] oute = new float[n + 2];
             Ops.add(a, b, out, n);
-            Ops.addScalar(a, b, oute, n);
+            OpsReference.add(a, b, oute, n);
             assertArrayEquals(oute, out, "add n=" + n);   // also: nothing written past n
 
             float[] dst = a.clone();
@@ -30,7 +30,7 @@ class OpsTest {
             float[] s = a.clone();
             float[] se = a.clone();
             Ops.scale(s, -0.37f, n);
-            Ops.scaleScalar(se, -0.37f, n);
+            OpsReference.scale(se, -0.37f, n);
             assertArrayEquals(se, s, "scale n=" + n);
         }
     }
@@ -58,14 +58,14 @@ class OpsTest {
                 float[] yv = y.clone();
                 float[] ye = y.clone();
                 Ops.addBiasRows(yv, bias, rows, cols);
-                Ops.addBiasRowsScalar(ye, bias, rows, cols);
+                OpsReference.addBiasRows(ye, bias, rows, cols);
                 assertArrayEquals(ye, yv, "addBiasRows " + rows + "x" + cols);
 
                 float[] start = randn(rnd, cols, 1f, 0f);
                 float[] db = start.clone();
                 float[] dbe = start.clone();
                 Ops.sumRows(y, db, rows, cols);
-                Ops.sumRowsScalar(y, dbe, rows, cols);
+                OpsReference.sumRows(y, dbe, rows, cols);
                 assertClose(dbe, db, 1e-5, 1e-5, "sumRows " + rows + "x" + cols);
             }
         }
@@ -76,7 +76,7 @@ class OpsTest {
         SplittableRandom rnd = new SplittableRandom(34);
         for (int n : SIZES) {
             float[] x = randn(rnd, n, 3f, 1f);
-            assertEquals(Ops.sumSquaresScalar(x, n), Ops.sumSquares(x, n), 1e-6f * Ops.sumSquaresScalar(x, n),
+            assertEquals(OpsReference.sumSquares(x, n), Ops.sumSquares(x, n), 1e-6f * OpsReference.sumSquares(x, n),
                     "n=" + n);
         }
         assertEquals(0f, Ops.sumSquares(new float[0], 0), 0f);
@@ -93,27 +93,27 @@ class OpsTest {
         float[] out = new float[n];
         float[] oute = new float[n];
         Ops.add(a, b, out, n);
-        Ops.addScalar(a, b, oute, n);
+        OpsReference.add(a, b, oute, n);
         assertArrayEquals(oute, out, "add");
         Ops.scale(out, 0.5f, n);
-        Ops.scaleScalar(oute, 0.5f, n);
+        OpsReference.scale(oute, 0.5f, n);
         assertArrayEquals(oute, out, "scale");
         float[] bias = randn(rnd, cols, 1f, 0f);
         Ops.addBiasRows(out, bias, rows, cols);
-        Ops.addBiasRowsScalar(oute, bias, rows, cols);
+        OpsReference.addBiasRows(oute, bias, rows, cols);
         assertArrayEquals(oute, out, "addBiasRows");
 
         float[] db = new float[cols];
         float[] dbe = new float[cols];
         Ops.sumRows(a, db, rows, cols);
-        Ops.sumRowsScalar(a, dbe, rows, cols);
+        OpsReference.sumRows(a, dbe, rows, cols);
         assertClose(dbe, db, 1e-3, 1e-5, "sumRows");
         float[] db2 = new float[cols];
         Ops.sumRows(a, db2, rows, cols);
         assertArrayEquals(db, db2, "sumRows must be bit-identical across runs");
 
         float ss = Ops.sumSquares(a, n);
-        assertEquals(Ops.sumSquaresScalar(a, n), ss, 1e-6f * ss);
+        assertEquals(OpsReference.sumSquares(a, n), ss, 1e-6f * ss);
         assertEquals(ss, Ops.sumSquares(a, n), 0f, "sumSquares must be bit-identical across runs");
     }
 

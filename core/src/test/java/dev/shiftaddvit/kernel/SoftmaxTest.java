@@ -58,7 +58,7 @@ class SoftmaxTest {
                 float[] y = new float[yOff + rows * cols + 1];
                 float[] ye = new float[yOff + rows * cols + 1];
                 Softmax.forwardRows(x, off, y, yOff, rows, cols);
-                Softmax.forwardRowsScalar(x, off, ye, yOff, rows, cols);
+                SoftmaxReference.forwardRows(x, off, ye, yOff, rows, cols);
                 String at = "rows=" + rows + " cols=" + cols;
                 assertClose(ye, y, 1e-7, 1e-6, at);
                 assertEquals(0f, y[yOff - 1], 0f, at + " wrote before its range");
@@ -88,7 +88,7 @@ class SoftmaxTest {
                 float[] scaled = new float[x.length];
                 for (int i = 0; i < x.length; i++) scaled[i] = x[i] * scale;
                 float[] expected = new float[x.length];
-                Softmax.forwardRowsScalar(scaled, off, expected, off, rows, cols);
+                SoftmaxReference.forwardRows(scaled, off, expected, off, rows, cols);
                 float[] y = x.clone();
                 Softmax.forwardRowsScaled(y, off, rows, cols, scale);
                 String at = "rows=" + rows + " cols=" + cols;
@@ -112,7 +112,7 @@ class SoftmaxTest {
             float[] y = new float[n + 6];
             float[] expected = new float[n + 6];
             Softmax.expScaled(x, 3, -0.37f, y, 2, n);
-            Softmax.expScaledScalar(x, 3, -0.37f, expected, 2, n);
+            SoftmaxReference.expScaled(x, 3, -0.37f, expected, 2, n);
             for (int i = 0; i < y.length; i++) {
                 assertEquals(expected[i], y[i], 2.5e-7f * expected[i], "n=" + n + " at " + i);
             }
@@ -130,7 +130,7 @@ class SoftmaxTest {
         float[] y = new float[2 * cols];
         Softmax.forwardRows(x, 0, y, 0, 2, cols);
         float[] ye = new float[2 * cols];
-        Softmax.forwardRowsScalar(x, 0, ye, 0, 2, cols);
+        SoftmaxReference.forwardRows(x, 0, ye, 0, 2, cols);
         assertClose(ye, y, 1e-7, 1e-6, "extreme logits");
         assertEquals(1f, y[cols], 0f);
         for (float v : y) assertTrue(Float.isFinite(v));
@@ -148,7 +148,7 @@ class SoftmaxTest {
                 float[] dx = new float[1 + rows * cols];
                 float[] dxe = new float[1 + rows * cols];
                 Softmax.backwardRows(y, 5, dy, 2, dx, 1, rows, cols);
-                Softmax.backwardRowsScalar(y, 5, dy, 2, dxe, 1, rows, cols);
+                SoftmaxReference.backwardRows(y, 5, dy, 2, dxe, 1, rows, cols);
                 String at = "rows=" + rows + " cols=" + cols;
                 assertClose(dxe, dx, 1e-6, 1e-5, at);
                 Softmax.backwardRows(y, 5, dy, 2, dy, 2, rows, cols);
@@ -184,13 +184,13 @@ class SoftmaxTest {
         float[] y = new float[rows * cols];
         float[] ye = new float[rows * cols];
         Softmax.forwardRows(x, 0, y, 0, rows, cols);
-        Softmax.forwardRowsScalar(x, 0, ye, 0, rows, cols);
+        SoftmaxReference.forwardRows(x, 0, ye, 0, rows, cols);
         assertClose(ye, y, 1e-7, 1e-6, "forward");
         float[] dy = randn(rnd, rows * cols, 1f, 0f);
         float[] dx = new float[rows * cols];
         float[] dxe = new float[rows * cols];
         Softmax.backwardRows(y, 0, dy, 0, dx, 0, rows, cols);
-        Softmax.backwardRowsScalar(y, 0, dy, 0, dxe, 0, rows, cols);
+        SoftmaxReference.backwardRows(y, 0, dy, 0, dxe, 0, rows, cols);
         assertClose(dxe, dx, 1e-6, 1e-5, "backward");
     }
 

@@ -24,7 +24,7 @@ class TokenPoolTest {
                     float[] y = new float[batch * dim];
                     float[] ye = new float[batch * dim];
                     TokenPool.meanForward(x, batch, tokens, dim, y);
-                    TokenPool.meanForwardScalar(x, batch, tokens, dim, ye);
+                    TokenPoolReference.meanForward(x, batch, tokens, dim, ye);
                     String at = "batch=" + batch + " tokens=" + tokens + " dim=" + dim;
                     assertArrayEquals(ye, y, at + " forward");
 
@@ -33,7 +33,7 @@ class TokenPoolTest {
                     Arrays.fill(dx, Float.NaN);
                     float[] dxe = new float[x.length];
                     TokenPool.meanBackward(dy, batch, tokens, dim, dx);
-                    TokenPool.meanBackwardScalar(dy, batch, tokens, dim, dxe);
+                    TokenPoolReference.meanBackward(dy, batch, tokens, dim, dxe);
                     assertArrayEquals(dxe, dx, at + " backward");
                 }
             }
@@ -68,12 +68,12 @@ class TokenPoolTest {
         float[] y = new float[batch * dim];
         float[] ye = new float[batch * dim];
         TokenPool.meanForward(x, batch, tokens, dim, y);
-        TokenPool.meanForwardScalar(x, batch, tokens, dim, ye);
+        TokenPoolReference.meanForward(x, batch, tokens, dim, ye);
         assertArrayEquals(ye, y, "forward");
         float[] dx = new float[x.length];
         float[] dxe = new float[x.length];
         TokenPool.meanBackward(y, batch, tokens, dim, dx);
-        TokenPool.meanBackwardScalar(y, batch, tokens, dim, dxe);
+        TokenPoolReference.meanBackward(y, batch, tokens, dim, dxe);
         assertArrayEquals(dxe, dx, "backward");
     }
 }
