@@ -40,6 +40,10 @@ final class DataLimits {
 
     /** The data for a model of this config; with --images it must take RGB input and have one class per folder. */
     TrainRun.Data load(CommonOptions common, ModelConfig config) {
+        if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
+        if (evalLimit != null && evalLimit < 1) {
+            throw new IllegalArgumentException("--eval-limit must be at least 1, got " + evalLimit);
+        }
         if (images == null) {
             if (config.inChans() != 1) {
                 throw new IllegalArgumentException("Fashion-MNIST is 1-channel; model " + config.name() + " takes "

@@ -5,6 +5,7 @@ import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.eval.Agreement;
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.shiftadd.MoeLinear;
@@ -49,6 +50,7 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.apply();
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        AtomicFiles.requireWritable(out);
         Checkpoints.Loaded in = Checkpoints.load(model);
         Model m = in.model();
         List<MoeLinear> layers = Reparam.moeLayers(m);

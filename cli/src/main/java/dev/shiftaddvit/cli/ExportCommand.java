@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.onnx.OnnxExporter;
@@ -29,6 +30,7 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (!format.equals("onnx")) throw new IllegalArgumentException("--format must be onnx, got " + format);
+        AtomicFiles.requireWritable(out);
         Model m = ModelRef.resolve(model);
         OnnxExporter.write(m, out);
         ModelConfig c = m.config();

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.convert.ImportSource;
 import dev.shiftaddvit.model.convert.Importer;
@@ -35,6 +36,7 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        AtomicFiles.requireWritable(out);
         Path file = ImportSource.weightsFile(from);
         Map<String, Tensor> tensors = ImportSource.readTensors(file);
         Naming n = naming == null ? Naming.detect(tensors.keySet()) : Naming.parse(naming);

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.io.OutputFileException;
 import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.tensor.ShapeException;
@@ -8,6 +9,7 @@ import dev.shiftaddvit.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** Entry point of the `shiftaddvit` command line. */
@@ -42,16 +44,24 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof InvalidInputException || ex instanceof ConfigException || ex instanceof ShapeException
-                    || ex instanceof IllegalArgumentException) {
+                    || ex instanceof IllegalArgumentException || ex instanceof OutputFileException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;
             }
-            if (ex instanceof TrainingDivergedException || ex instanceof UncheckedIOException) {
+            if (ex instanceof TrainingDivergedException || ex instanceof UncheckedIOException
+                    || ex instanceof IOException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 1;
             }
             throw ex;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // A backstop: sizes are checked before allocating, but no trace should reach the user.
+            System.err.println("error: out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB heap); use smaller sizes or a larger -Xmx");
+            return 2;
+        }
     }
 }

@@ -83,10 +83,12 @@ final class PipelineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
+        AtomicFiles.createDirectories(dir);
+        AtomicFiles.requireWritable(dir.resolve("attn-init.safetensors"));
+        if (out != null) AtomicFiles.requireWritable(out);
         Path parent = model != null ? model : DefaultModels.dense();
         Checkpoints.Loaded dense = Checkpoints.load(parent);
         TrainRun.Data data = limits.load(common, dense.model().config());
-        Files.createDirectories(dir);
         String command = CommandLineCapture.commandLine();
 
         Path attnInit = dir.resolve("attn-init.safetensors");

@@ -2,6 +2,7 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.LabeledImages;
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,6 +48,7 @@ final class ReparamCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
+        AtomicFiles.requireWritable(out);
         Checkpoints.Loaded in = Checkpoints.load(model);
         Model m = in.model();
         switch (stage) {

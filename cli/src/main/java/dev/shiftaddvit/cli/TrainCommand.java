@@ -3,6 +3,7 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.TrainValFolders;
+import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -62,6 +63,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.apply();
         Path ckpt = checkpoint != null ? checkpoint : TrainRun.checkpointFor(out);
+        AtomicFiles.requireWritable(out);
+        AtomicFiles.requireWritable(ckpt);
         TrainConfig tc = hyper.resolve(limits.defaults(TrainOptions.TRAIN));
         Map<String, String> meta = new LinkedHashMap<>();
         if (resume && init != null) throw new IllegalArgumentException("--resume and --init exclude each other");

@@ -30,12 +30,39 @@ final class TrainOptions {
     @Option(names = "--seed") Long seed;
 
     TrainConfig resolve(TrainConfig d) {
+        positive("--epochs", epochs);
+        positive("--batch-size", batchSize);
+        if (lr != null && !(lr > 0 && lr < Float.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("--lr must be a finite number > 0, got " + lr);
+        }
+        nonNegative("--min-lr", minLr);
+        nonNegative("--warmup", warmup);
+        nonNegative("--weight-decay", weightDecay);
+        nonNegative("--clip", clip);
+        if (labelSmoothing != null && !(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
+        }
+        if (cropPad != null && cropPad < 0) throw new IllegalArgumentException("--crop-pad must be >= 0, got " + cropPad);
+        if (erase != null && !(erase >= 0 && erase <= 1)) {
+            throw new IllegalArgumentException("--erase must be a probability in [0, 1], got " + erase);
+        }
         Augment a = d.augment();
         return new TrainConfig(or(epochs, d.epochs()), or(batchSize, d.batchSize()), or(lr, d.lr()),
                 or(minLr, d.minLr()), or(warmup, d.warmupEpochs()), or(weightDecay, d.weightDecay()),
                 or(labelSmoothing, d.labelSmoothing()), or(clip, d.clipNorm()),
                 new Augment(or(cropPad, a.padding()), !noFlip && a.flip(), or(erase, a.eraseProb())),
                 or(seed, d.seed()));
+    }
+
+    private static void positive(String flag, Integer v) {
+        if (v != null && v < 1) throw new IllegalArgumentException(flag + " must be at least 1, got " + v);
+    }
+
+    /** NaN and infinity fail too: a comparison with NaN is false. */
+    private static void nonNegative(String flag, Float v) {
+        if (v != null && !(v >= 0 && v < Float.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException(flag + " must be a finite number >= 0, got " + v);
+        }
     }
 
     private static <T> T or(T flag, T fallback) {

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,19 +30,21 @@ public final class AtomicFiles {
         void write(FileChannel channel) throws IOException;
     }
 
-    /** Writes {@code target} atomically with the given body. */
+    /**
+     * Writes {@code target} atomically with the given body. A failure to create, write or rename the
+     * file is an {@link OutputFileException} naming the target. After a successful write, temporaries
+     * of the same target left by earlier writes that were killed are removed.
+     */
     public static void write(Path target, ChannelWriter body) throws IOException {
+        Path dir = checkedDirectory(target);
         Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir == null) throw new IOException(target + ": has no parent directory");
-        if (Files.isDirectory(abs)) throw new IOException(target + ": is a directory");
+        long started = System.currentTimeMillis();
         Path tmp = null;
         boolean done = false;
         try {
             FileChannel ch = null;
             for (int attempt = 0; ch == null; attempt++) {
-                Path candidate = dir.resolve("." + abs.getFileName() + "."
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
+                Path candidate = temporaryFor(abs);
                 try {
                     ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     tmp = candidate;
@@ -58,6 +63,10 @@ public final class AtomicFiles {
             }
             done = true;
             syncDirectory(dir);
+        } catch (OutputFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new OutputFileException(target, problem(e), e);
         } finally {
             if (!done && tmp != null) {
                 try {
@@ -67,6 +76,75 @@ public final class AtomicFiles {
                 }
             }
         }
+        removeStaleTemporaries(abs, started);
+    }
+
+    /**
+     * Fails now, with the message a later {@link #write} would give, when {@code target} cannot be
+     * written: it names a directory, its directory is missing, or a file cannot be created there.
+     * Commands call it before long work so that a bad output path does not cost a training run.
+     */
+    public static void requireWritable(Path target) throws OutputFileException {
+        checkedDirectory(target);
+        Path probe = temporaryFor(target.toAbsolutePath());
+        try {
+            Files.delete(Files.createFile(probe));
+        } catch (IOException e) {
+            throw new OutputFileException(target, problem(e), e);
+        }
+    }
+
+    /** Creates {@code dir} and its parents when missing; a failure is an {@link OutputFileException}. */
+    public static void createDirectories(Path dir) throws OutputFileException {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new OutputFileException(dir, e instanceof FileAlreadyExistsException ? "exists and is not a directory"
+                    : problem(e), e);
+        }
+    }
+
+    private static Path checkedDirectory(Path target) throws OutputFileException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir == null) throw new OutputFileException(target, "has no parent directory", null);
+        if (Files.isDirectory(abs)) throw new OutputFileException(target, "is a directory", null);
+        if (!Files.isDirectory(dir)) {
+            throw new OutputFileException(target, "directory " + dir + (Files.exists(dir) ? " is not a directory"
+                    : " does not exist"), null);
+        }
+        return dir;
+    }
+
+    private static Path temporaryFor(Path abs) {
+        return abs.resolveSibling("." + abs.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
+    }
+
+    /** What went wrong, without the path the exception repeats. */
+    private static String problem(IOException e) {
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Deletes {@code .NAME.<hex>.tmp} files of the target that are older than this write. */
+    private static void removeStaleTemporaries(Path abs, long before) {
+        String prefix = "." + abs.getFileName() + ".";
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(abs.getParent(), p -> isTemporary(p, prefix))) {
+            for (Path p : s) {
+                if (Files.getLastModifiedTime(p).toMillis() < before) Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // best effort: the write itself succeeded
+        }
+    }
+
+    private static boolean isTemporary(Path p, String prefix) {
+        String n = p.getFileName().toString();
+        if (!n.startsWith(prefix) || !n.endsWith(".tmp") || n.length() <= prefix.length() + 4) return false;
+        String hex = n.substring(prefix.length(), n.length() - 4);
+        return hex.length() <= 16 && hex.chars().allMatch(c -> Character.digit(c, 16) >= 0);
     }
 
     /** Writes the bytes to {@code target} atomically. */

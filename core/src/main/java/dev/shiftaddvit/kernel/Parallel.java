@@ -21,6 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the pool only.
  */
 public final class Parallel {
+    /**
+     * The most workers {@link #setThreads} accepts: beyond a few per core the spinning team only
+     * slows every job down (thousands of workers on two cores look like a hang).
+     */
+    public static final int MAX_THREADS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
     private static final int CHUNKS_PER_THREAD = 4;
     /** Spin iterations of an idle helper before it parks (a few tens of microseconds). */
     private static final int SPIN = Integer.getInteger("shiftaddvit.parallel.spin", 20_000);
@@ -54,7 +59,9 @@ public final class Parallel {
 
     /** Replaces the workers; used by the CLI's --threads flag before any work starts. */
     public static synchronized void setThreads(int n) {
-        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        if (n < 1 || n > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be in [1, " + MAX_THREADS + "], got " + n);
+        }
         if (n == threads) return;
         ForkJoinPool old = pool;
         pool = new ForkJoinPool(n);

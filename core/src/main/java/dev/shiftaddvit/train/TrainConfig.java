@@ -11,13 +11,19 @@ public record TrainConfig(int epochs, int batchSize, float lr, float minLr, floa
     public TrainConfig {
         if (epochs <= 0) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be positive, got " + lr);
-        if (minLr < 0 || warmupEpochs < 0 || weightDecay < 0 || clipNorm < 0) {
-            throw new IllegalArgumentException("min lr, warm-up, weight decay and clip norm must be non-negative");
-        }
-        if (labelSmoothing < 0 || labelSmoothing >= 1) {
+        if (!(lr > 0) || Float.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be positive, got " + lr);
+        nonNegative("min lr", minLr);
+        nonNegative("warm-up epochs", warmupEpochs);
+        nonNegative("weight decay", weightDecay);
+        nonNegative("clip norm", clipNorm);
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
         }
+    }
+
+    /** NaN fails too: a comparison with NaN is false. */
+    private static void nonNegative(String what, float v) {
+        if (!(v >= 0) || Float.isInfinite(v)) throw new IllegalArgumentException(what + " must be finite and >= 0, got " + v);
     }
 
     public Map<String, String> toMetadata() {

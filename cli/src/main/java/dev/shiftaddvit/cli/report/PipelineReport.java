@@ -22,14 +22,14 @@ public final class PipelineReport {
 
     /** Writes the summary, the figures and the Markdown report into {@code dir}, creating it if needed. */
     public static void write(Path dir, PipelineSummary s) throws IOException {
-        Files.createDirectories(dir);
+        AtomicFiles.createDirectories(dir);
         s.write(dir.resolve(SUMMARY));
         render(dir, s);
     }
 
     /** Writes the figures and the Markdown report, leaving {@value #SUMMARY} as it is. */
     public static void render(Path dir, PipelineSummary s) throws IOException {
-        Files.createDirectories(dir);
+        AtomicFiles.createDirectories(dir);
         AtomicFiles.writeBytes(dir.resolve(Plots.ACCURACY), Plots.accuracy(s));
         AtomicFiles.writeBytes(dir.resolve(Plots.THROUGHPUT), Plots.throughput(s));
         AtomicFiles.writeBytes(dir.resolve(Plots.ENERGY), Plots.energy(s));

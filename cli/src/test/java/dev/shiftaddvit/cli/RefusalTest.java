@@ -1,0 +1,85 @@
+package dev.shiftaddvit.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad flags and unwritable outputs end in exit 2 and one line naming the flag or file, before any work. */
+class RefusalTest extends ConsoleCapture {
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--limit, -5",
+            "--eval-limit, -3",
+            "--threads, 100000",
+            "--threads, 2000",
+            "--warmup, NaN",
+            "--clip, NaN",
+            "--weight-decay, NaN",
+            "--lr, Infinity",
+            "--epochs, 0",
+            "--batch-size, -1",
+    })
+    void trainRefusesAnOutOfRangeFlagNamingIt(String flag, String value, @TempDir Path dir) {
+        int code = Main.run("train", "--model", "vit_fmnist", flag, value, "--out",
+                dir.resolve("m.safetensors").toString());
+        assertOneLineRefusal(code, flag);
+        assertNoFilesIn(dir);
+    }
+
+    @Test
+    void trainRefusesAnOutputUnderAMissingDirectoryBeforeTraining(@TempDir Path dir) {
+        Path out = dir.resolve("missing/m.safetensors");
+        int code = Main.run("train", "--model", "vit_fmnist", "--epochs", "50", "--out", out.toString());
+        assertOneLineRefusal(code, out.toString());
+        assertTrue(stderr().contains("does not exist"), stderr());
+    }
+
+    @Test
+    void trainRefusesAnOutputThatIsADirectory(@TempDir Path dir) throws IOException {
+        Path out = Files.createDirectory(dir.resolve("m.safetensors"));
+        int code = Main.run("train", "--model", "vit_fmnist", "--out", out.toString());
+        assertOneLineRefusal(code, out.toString());
+        assertTrue(stderr().contains("is a directory"), stderr());
+    }
+
+    @Test
+    void exportAndDeployRefuseAnOutputUnderAFile(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        Path out = file.resolve("m.onnx");
+        assertOneLineRefusal(Main.run("export", "--model", "vit_fmnist", "--out", out.toString()), out.toString());
+        err.reset();
+        Path model = tinyModel(dir);
+        Path dep = file.resolve("d.safetensors");
+        assertOneLineRefusal(Main.run("deploy", "--model", model.toString(), "--out", dep.toString()), dep.toString());
+    }
+
+    @Test
+    void pipelineRefusesAWorkingDirectoryThatIsAFile(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("runs"), "x");
+        assertOneLineRefusal(Main.run("pipeline", "--dir", file.toString()), file.toString());
+    }
+
+    private void assertOneLineRefusal(int code, String named) {
+        String e = stderr().strip();
+        assertEquals(2, code, e);
+        assertEquals(1, e.lines().count(), "one line, no trace: " + e);
+        assertTrue(e.startsWith("error: ") && e.contains(named), e);
+    }
+
+    private static void assertNoFilesIn(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(0, s.count(), "nothing written to " + dir);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
