@@ -15,9 +15,10 @@ final class CommonOptions {
 
     void apply() {
         if (threads != null) {
-            if (threads < 1 || threads > Parallel.MAX_THREADS) {
-                throw new IllegalArgumentException("--threads must be in [1, " + Parallel.MAX_THREADS + "] (4 per core), got "
-                        + threads);
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            if (threads > Parallel.MAX_THREADS) {
+                throw new IllegalArgumentException("--threads must be at most " + Parallel.MAX_THREADS
+                        + " (4 per core, at least 16), got " + threads);
             }
             Parallel.setThreads(threads);
         }

@@ -42,6 +42,11 @@ public final class Main implements Runnable {
         }
         CommandLineCapture.set(args);
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, ignored) -> {
+            String command = ex.getCommandLine().getCommandSpec().qualifiedName(" ");
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage() + " (see " + command + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof InvalidInputException || ex instanceof ConfigException || ex instanceof ShapeException
                     || ex instanceof IllegalArgumentException || ex instanceof OutputFileException) {

@@ -27,10 +27,20 @@ final class Progress implements AutoCloseable {
         this.max = max;
         this.initial = initial;
         this.current = initial;
-        boolean interactive = System.console() != null && !"true".equals(System.getenv("CI"));
-        this.bar = interactive ? new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
+        this.bar = interactive() ? new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
                 .setMaxRenderedLength(120).startsFrom(initial, Duration.ZERO).build() : null;
+    }
+
+    /**
+     * A bar only where stderr is a terminal: the launcher says so in {@code shiftaddvit.progress}
+     * ("tty" or "lines"), since Java cannot ask about stderr itself; without it, a terminal console.
+     */
+    private static boolean interactive() {
+        String mode = System.getProperty("shiftaddvit.progress");
+        if (mode != null) return mode.equals("tty");
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal() && !"true".equals(System.getenv("CI"));
     }
 
     void step(long n, String message) {

@@ -68,6 +68,12 @@ class RefusalTest extends ConsoleCapture {
         assertOneLineRefusal(Main.run("pipeline", "--dir", file.toString()), file.toString());
     }
 
+    @Test
+    void anUnknownFlagIsOneLineThatPointsAtHelp() {
+        assertOneLineRefusal(Main.run("eval", "--eval-limit", "3"), "--eval-limit");
+        assertTrue(stderr().contains("shiftaddvit eval --help"), stderr());
+    }
+
     private void assertOneLineRefusal(int code, String named) {
         String e = stderr().strip();
         assertEquals(2, code, e);

@@ -59,7 +59,7 @@ public final class Gemm {
     private static final Logger LOG = LoggerFactory.getLogger("dev.shiftaddvit.kernel");
 
     static {
-        LOG.info("vector width: {}", VectorWidth.describe());
+        LOG.debug("vector width: {}", VectorWidth.describe());
     }
 
     /** Per-thread reusable packing buffers. */
