@@ -51,8 +51,9 @@ class DeployFileTest {
     @BeforeAll
     static void deployFile() throws Exception {
         // Width 5 makes stage 0's fc1 [10, 5]: 250 bits, so its last byte has 6 padding bits.
-        Model m = new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{5, 10}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
+        Model m = PvtV2Config.builder("tiny_pvt").imgSize(28).inChans(1).numClasses(10).embedDims(5, 10).heads(1, 2)
+                .mlpRatios(2, 2).srRatios(2, 1).depths(1, 1).stemKernel(3).stemStride(2).qkvBias(true).mean(0.286f)
+                .std(0.353f).build().build(1);
         SplittableRandom rng = new SplittableRandom(2);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         m.forward(dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1), false);
