@@ -152,10 +152,10 @@ class DeployFileTest {
         assertInvalid(p, CODES + ": weight shape", () -> Checkpoints.load(p));
         // Shift codes recorded for another shape than the model's (consistent with their Mult expert).
         Path q = edited("shape.safetensors", c -> {
-            String[] s = c.meta.get(DeployFile.SHAPE_PREFIX + CODES).split(",");
+            String[] s = c.meta.get(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES).split(",");
             int out = Integer.parseInt(s[0]);
             int in = Integer.parseInt(s[1]);
-            c.meta.put(DeployFile.SHAPE_PREFIX + CODES, in + "," + out);
+            c.meta.put(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES, in + "," + out);
             Raw r = c.tensors.get(mult);
             c.tensors.put(mult, new Raw("F32", new int[]{in, out}, r.data()));
         });
@@ -165,11 +165,12 @@ class DeployFileTest {
 
     @Test
     void missingShapeMetadataAndWrongFormat() throws Exception {
-        Path p = edited("noshape.safetensors", c -> c.meta.remove(DeployFile.SHAPE_PREFIX + CODES));
-        assertInvalid(p, CODES + ": metadata \"" + DeployFile.SHAPE_PREFIX + CODES + "\" is absent", () -> Checkpoints.load(p));
-        Path q = edited("format.safetensors", c -> c.meta.put(DeployFile.FORMAT_KEY, "something-else"));
+        Path p = edited("noshape.safetensors", c -> c.meta.remove(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES));
+        assertInvalid(p, CODES + ": metadata \"" + CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES + "\" is absent",
+                () -> Checkpoints.load(p));
+        Path q = edited("format.safetensors", c -> c.meta.put(CheckpointKeys.FORMAT, "something-else"));
         assertInvalid(q, "metadata \"format\" is \"something-else\", expected \"shiftaddvit-deploy\"", () -> DeployFile.load(q));
-        Path r = edited("bits.safetensors", c -> c.meta.put(DeployFile.CODE_BITS_KEY, "4"));
+        Path r = edited("bits.safetensors", c -> c.meta.put(CheckpointKeys.DEPLOY_CODE_BITS, "4"));
         assertInvalid(r, "metadata \"deploy.code_bits\" is 4, expected 5", () -> Checkpoints.load(r));
     }
 
