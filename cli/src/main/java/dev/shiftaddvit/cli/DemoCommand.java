@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostReport;
@@ -98,7 +99,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.println();
         for (Column c : cols) {
-            String made = c.meta().getOrDefault("pipeline.command", c.meta().getOrDefault("train.command", "?"));
+            String made = c.meta().getOrDefault(CheckpointKeys.PIPELINE_COMMAND,
+                    c.meta().getOrDefault(CheckpointKeys.TRAIN_COMMAND, "?"));
             System.out.printf("%s: %s%n  made by: %s%n", c.title(), c.file(), made);
         }
     }

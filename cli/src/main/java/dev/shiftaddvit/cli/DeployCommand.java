@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.BatchSource;
@@ -59,8 +60,8 @@ final class DeployCommand implements Callable<Integer> {
                     + "); convert it with `reparam --stage moe` first");
         }
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("deploy.command", CommandLineCapture.commandLine());
-        meta.put("deploy.parent", model.toString());
+        meta.put(CheckpointKeys.DEPLOY_COMMAND, CommandLineCapture.commandLine());
+        meta.put(CheckpointKeys.DEPLOY_PARENT, model.toString());
         DeployFile.save(out, m, meta);
         long weights = 0;
         long packed = 0;

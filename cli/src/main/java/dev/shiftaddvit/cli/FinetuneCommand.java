@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
@@ -52,13 +53,14 @@ final class FinetuneCommand implements Callable<Integer> {
         Model m = resumed != null ? resumed.model() : from.model();
         TrainRun.Data data = limits.load(common, m.config());
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("train.init", model.toString());
-        for (String k : new String[]{"reparam.command", "reparam.parent", "train.command"}) {
+        meta.put(CheckpointKeys.TRAIN_INIT, model.toString());
+        for (String k : new String[]{CheckpointKeys.REPARAM_COMMAND, CheckpointKeys.REPARAM_PARENT,
+                CheckpointKeys.TRAIN_COMMAND}) {
             String v = from.metadata().get(k);
-            if (v != null) meta.put(k.equals("train.command") ? "train.init_command" : k, v);
+            if (v != null) meta.put(k.equals(CheckpointKeys.TRAIN_COMMAND) ? CheckpointKeys.TRAIN_INIT_COMMAND : k, v);
         }
-        meta.put("train.command", CommandLineCapture.commandLine());
-        meta.put("train.data", data.source().toString());
+        meta.put(CheckpointKeys.TRAIN_COMMAND, CommandLineCapture.commandLine());
+        meta.put(CheckpointKeys.TRAIN_DATA, data.source().toString());
         TrainRun.run(m, resumed, hyper.resolve(limits.defaults(TrainOptions.FINETUNE)), data.train(), data.test(), out,
                 ckpt, every, meta);
         return 0;

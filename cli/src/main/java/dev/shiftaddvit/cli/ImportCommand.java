@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.ModelConfig;
@@ -45,8 +46,8 @@ final class ImportCommand implements Callable<Integer> {
         System.out.printf("%s: %d tensors, %s naming -> %s%n", file, tensors.size(), n, cfg.name());
         for (String line : imported.mapped()) System.out.println("  " + line);
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("import.source", file.toString());
-        meta.put("import.naming", n.toString());
+        meta.put(CheckpointKeys.IMPORT_SOURCE, file.toString());
+        meta.put(CheckpointKeys.IMPORT_NAMING, n.toString());
         Checkpoints.save(out, imported.model(), null, meta);
         System.out.printf("wrote %s (%,d parameters)%n", out, imported.model().parameterCount());
         return 0;

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineReport;
@@ -112,8 +113,8 @@ final class PipelineCommand implements Callable<Integer> {
         stage("deploy", deployed, () -> {
             Checkpoints.Loaded fin = Checkpoints.load(moe);
             Map<String, String> meta = new LinkedHashMap<>(fin.metadata());
-            meta.put("pipeline.command", command);
-            meta.put("pipeline.report", dir.resolve(PipelineReport.REPORT).toString());
+            meta.put(CheckpointKeys.PIPELINE_COMMAND, command);
+            meta.put(CheckpointKeys.PIPELINE_REPORT, dir.resolve(PipelineReport.REPORT).toString());
             DeployFile.save(deployed, fin.model(), meta);
             System.err.printf("wrote %s (5-bit shift codes, %,d bytes)%n", deployed, Files.size(deployed));
         });
@@ -217,17 +218,17 @@ final class PipelineCommand implements Callable<Integer> {
         TrainConfig tc = new TrainConfig(epochs, batchSize, lr, d.minLr(), d.warmupEpochs(), d.weightDecay(),
                 d.labelSmoothing(), d.clipNorm(), d.augment(), seed);
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("train.init", init.toString());
-        meta.put("train.command", command);
-        meta.put("pipeline.stage", name);
+        meta.put(CheckpointKeys.TRAIN_INIT, init.toString());
+        meta.put(CheckpointKeys.TRAIN_COMMAND, command);
+        meta.put(CheckpointKeys.PIPELINE_STAGE, name);
         Model m = resumed != null ? resumed.model() : Checkpoints.load(init).model();
         TrainRun.run(m, resumed, tc, data.train(), data.test(), output, ckpt, 0, meta);
     }
 
     private static void save(Path file, Model m, Path parent, String command) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("reparam.command", command);
-        meta.put("reparam.parent", parent.toString());
+        meta.put(CheckpointKeys.REPARAM_COMMAND, command);
+        meta.put(CheckpointKeys.REPARAM_PARENT, parent.toString());
         Checkpoints.save(file, m, null, meta);
         System.err.printf("wrote %s (%s, %,d parameters)%n", file, m.shiftAdd().stage(), m.parameterCount());
     }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.io.AtomicFiles;
@@ -57,8 +58,8 @@ final class ReparamCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--stage must be attn or moe, got " + stage);
         }
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("reparam.command", CommandLineCapture.commandLine());
-        meta.put("reparam.parent", model.toString());
+        meta.put(CheckpointKeys.REPARAM_COMMAND, CommandLineCapture.commandLine());
+        meta.put(CheckpointKeys.REPARAM_PARENT, model.toString());
         Checkpoints.save(out, m, null, meta);
         System.err.printf("wrote %s (%s, %,d parameters)%n", out, m.shiftAdd().stage(), m.parameterCount());
         return 0;

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.TrainValFolders;
@@ -7,6 +8,7 @@ import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.ModelKeys;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -78,17 +80,17 @@ final class TrainCommand implements Callable<Integer> {
         } else if (init != null) {
             Checkpoints.Loaded from = Checkpoints.load(init);
             model = from.model();
-            meta.put("train.init", init.toString());
-            String before = from.metadata().get("train.command");
-            if (before != null) meta.put("train.init_command", before);
+            meta.put(CheckpointKeys.TRAIN_INIT, init.toString());
+            String before = from.metadata().get(CheckpointKeys.TRAIN_COMMAND);
+            if (before != null) meta.put(CheckpointKeys.TRAIN_INIT_COMMAND, before);
             System.err.printf("fine-tuning %s from %s%n", model.config().name(), init);
             if (newHead) model = withNewHead(model, tc.seed());
         } else {
             model = sizedToFolders(Configs.byName(modelName)).build(tc.seed());
         }
         TrainRun.Data data = limits.load(common, model.config());
-        meta.put("train.command", CommandLineCapture.commandLine());
-        meta.put("train.data", data.source().toString());
+        meta.put(CheckpointKeys.TRAIN_COMMAND, CommandLineCapture.commandLine());
+        meta.put(CheckpointKeys.TRAIN_DATA, data.source().toString());
         TrainRun.run(model, resumed, tc, data.train(), data.test(), out, ckpt, every, meta);
         return 0;
     }
@@ -127,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
     /** The config with another class count, through its metadata (which holds every field of a config). */
     static ModelConfig withClasses(ModelConfig config, int classes) {
         Map<String, String> meta = new HashMap<>(config.toMetadata());
-        meta.put("num_classes", Integer.toString(classes));
+        meta.put(ModelKeys.NUM_CLASSES, Integer.toString(classes));
         return ModelConfig.fromMetadata(meta, config.name());
     }
 }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
@@ -117,12 +118,12 @@ final class TrainRun {
         }
         double minutes = (System.nanoTime() - t0) / 6e10;
         meta.putAll(tc.toMetadata());
-        meta.put("train.minutes_this_run", String.format("%.1f", minutes));
-        meta.put("train.history", history(epochs));
+        meta.put(CheckpointKeys.TRAIN_MINUTES_THIS_RUN, String.format("%.1f", minutes));
+        meta.put(CheckpointKeys.TRAIN_HISTORY, history(epochs));
         Trainer.EpochStats last = epochs.isEmpty() ? null : epochs.getLast();
         if (last != null && last.eval() != null) {
-            meta.put("eval.top1", String.format("%.2f", last.eval().top1()));
-            meta.put("eval.images", Integer.toString(last.eval().images()));
+            meta.put(CheckpointKeys.EVAL_TOP1, String.format("%.2f", last.eval().top1()));
+            meta.put(CheckpointKeys.EVAL_IMAGES, Integer.toString(last.eval().images()));
         }
         Checkpoints.save(out, model, null, meta);
         System.err.printf("wrote %s (%.1f min)%n", out, minutes);

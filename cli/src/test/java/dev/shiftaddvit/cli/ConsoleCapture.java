@@ -43,8 +43,9 @@ abstract class ConsoleCapture {
 
     /** A two-stage PVT on 28×28 grayscale, small enough for command tests. */
     static Model tiny() {
-        return new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
+        return PvtV2Config.builder("tiny_pvt").imgSize(28).inChans(1).numClasses(10).embedDims(8, 16).heads(1, 2)
+                .mlpRatios(2, 2).srRatios(2, 1).depths(1, 1).stemKernel(3).stemStride(2).qkvBias(true).mean(0.286f)
+                .std(0.353f).build().build(1);
     }
 
     /** {@link #tiny()} saved as dir/tiny.safetensors. */

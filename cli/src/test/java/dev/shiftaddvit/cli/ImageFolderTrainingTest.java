@@ -50,8 +50,9 @@ class ImageFolderTrainingTest extends ConsoleCapture {
 
     /** A tiny 16 px RGB ViT with {@code classes} classes. */
     private Path rgbModel(int classes) throws Exception {
-        VitConfig c = new VitConfig("rgb_tiny", 16, 8, 3, classes, 8, 1, 2, 2.0, true, true, 1e-6f,
-                new float[]{0.485f, 0.456f, 0.406f}, new float[]{0.229f, 0.224f, 0.225f});
+        VitConfig c = VitConfig.builder("rgb_tiny").imgSize(16).patchSize(8).inChans(3).numClasses(classes)
+                .embedDim(8).depth(1).heads(2).mlpRatio(2.0).qkvBias(true).classToken(true).eps(1e-6f)
+                .mean(0.485f, 0.456f, 0.406f).std(0.229f, 0.224f, 0.225f).build();
         Path p = dir.resolve("rgb" + classes + ".safetensors");
         Checkpoints.save(p, c.build(3), null, Map.of("train.command", "test"));
         return p;

@@ -31,15 +31,15 @@ public final class Checkpoints {
     /** A model rebuilt from a checkpoint, with its metadata and any non-parameter tensors. */
     public record Loaded(Model model, Map<String, String> metadata, Map<String, Tensor> extras) {
         public int nextEpoch() {
-            return Integer.parseInt(metadata.getOrDefault("train.next_epoch", "0"));
+            return Integer.parseInt(metadata.getOrDefault(CheckpointKeys.TRAIN_NEXT_EPOCH, "0"));
         }
 
         public int nextStep() {
-            return Integer.parseInt(metadata.getOrDefault("train.next_step", "0"));
+            return Integer.parseInt(metadata.getOrDefault(CheckpointKeys.TRAIN_NEXT_STEP, "0"));
         }
 
         public long optimizerStep() {
-            return Long.parseLong(metadata.getOrDefault("train.optimizer_step", "0"));
+            return Long.parseLong(metadata.getOrDefault(CheckpointKeys.TRAIN_OPTIMIZER_STEP, "0"));
         }
     }
 

@@ -34,21 +34,15 @@ import java.util.Set;
  * such a file deployed ({@link Deploy#freeze}), so every command that reads a model reads deploy files too.
  */
 public final class DeployFile {
-    /** Metadata key naming the file format. */
-    public static final String FORMAT_KEY = "format";
-    /** Value of {@link #FORMAT_KEY} in a deploy file. */
+    /** Value of {@link CheckpointKeys#FORMAT} in a deploy file. */
     public static final String FORMAT = "shiftaddvit-deploy";
-    /** Metadata key of the bits per stored shift code. */
-    public static final String CODE_BITS_KEY = "deploy.code_bits";
-    /** Prefix of the metadata key recording a codes tensor's weight shape "out,in". */
-    public static final String SHAPE_PREFIX = "deploy.shape.";
 
     private DeployFile() {
     }
 
     /** Whether checkpoint metadata marks a deploy file. */
     public static boolean isDeployFile(Map<String, String> metadata) {
-        return FORMAT.equals(metadata.get(FORMAT_KEY));
+        return FORMAT.equals(metadata.get(CheckpointKeys.FORMAT));
     }
 
     /** Name of the Shift expert of a MoE layer named {@code moe}, e.g. {@code stages.0.blocks.0.mlp.fc1.experts.1}. */
@@ -69,15 +63,15 @@ public final class DeployFile {
         Map<String, String> all = new LinkedHashMap<>(model.config().toMetadata());
         all.putAll(model.shiftAdd().toMetadata());
         all.putAll(meta);
-        all.put(FORMAT_KEY, FORMAT);
-        all.put(CODE_BITS_KEY, Integer.toString(ShiftCodeBits.BITS));
+        all.put(CheckpointKeys.FORMAT, FORMAT);
+        all.put(CheckpointKeys.DEPLOY_CODE_BITS, Integer.toString(ShiftCodeBits.BITS));
         // The codes go where the expert's shift parameter was; its sign parameter is dropped.
         Map<String, MoeLinear> byShiftParam = new LinkedHashMap<>();
         Set<String> dropped = new HashSet<>();
         for (MoeLinear l : Reparam.moeLayers(model)) {
             byShiftParam.put(l.shift().shift().name(), l);
             dropped.add(l.shift().sign().name());
-            all.put(SHAPE_PREFIX + codesName(l.name()), l.out() + "," + l.in());
+            all.put(CheckpointKeys.DEPLOY_SHAPE_PREFIX + codesName(l.name()), l.out() + "," + l.in());
         }
         Safetensors.Writer w = Safetensors.writer().metadata(all);
         for (Parameter p : model.parameters()) {
@@ -125,14 +119,14 @@ public final class DeployFile {
         String src = f.path().toString();
         Map<String, String> meta = f.metadata();
         if (!isDeployFile(meta)) {
-            String found = meta.get(FORMAT_KEY);
-            throw new InvalidInputException(src, "metadata \"" + FORMAT_KEY + "\" is "
+            String found = meta.get(CheckpointKeys.FORMAT);
+            throw new InvalidInputException(src, "metadata \"" + CheckpointKeys.FORMAT + "\" is "
                     + (found == null ? "absent" : "\"" + found + "\"") + ", expected \"" + FORMAT + "\"");
         }
-        String bits = meta.get(CODE_BITS_KEY);
+        String bits = meta.get(CheckpointKeys.DEPLOY_CODE_BITS);
         if (!Integer.toString(ShiftCodeBits.BITS).equals(bits)) {
-            throw new InvalidInputException(src, "metadata \"" + CODE_BITS_KEY + "\" is " + bits + ", expected "
-                    + ShiftCodeBits.BITS);
+            throw new InvalidInputException(src, "metadata \"" + CheckpointKeys.DEPLOY_CODE_BITS + "\" is " + bits
+                    + ", expected " + ShiftCodeBits.BITS);
         }
         ShiftAddSpec spec;
         try {
@@ -190,7 +184,7 @@ public final class DeployFile {
             throw new IllegalArgumentException("shape " + Arrays.toString(e.shape()) + ", expected one dimension "
                     + "(packed bytes)");
         }
-        String key = SHAPE_PREFIX + name;
+        String key = CheckpointKeys.DEPLOY_SHAPE_PREFIX + name;
         String recorded = meta.get(key);
         if (recorded == null || !recorded.matches("[0-9]{1,9},[0-9]{1,9}")) {
             throw new IllegalArgumentException("metadata \"" + key + "\" is " + (recorded == null ? "absent"

@@ -15,35 +15,42 @@ public final class Configs {
     private static final Map<String, Supplier<ModelConfig>> REGISTRY = new LinkedHashMap<>();
 
     static {
-        REGISTRY.put("deit_tiny", () -> new VitConfig("deit_tiny", 224, 16, 3, 1000, 192, 12, 3, 4.0, true, true,
-                1e-6f, IMAGENET_MEAN, IMAGENET_STD));
-        REGISTRY.put("deit_small", () -> new VitConfig("deit_small", 224, 16, 3, 1000, 384, 12, 6, 4.0, true, true,
-                1e-6f, IMAGENET_MEAN, IMAGENET_STD));
-        REGISTRY.put("pvt_v2_b0", () -> new PvtV2Config("pvt_v2_b0", 224, 3, 1000, new int[]{32, 64, 160, 256},
-                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, 7, 4,
-                true, IMAGENET_MEAN, IMAGENET_STD));
+        REGISTRY.put("deit_tiny", () -> VitConfig.builder("deit_tiny").imgSize(224).patchSize(16).inChans(3)
+                .numClasses(1000).embedDim(192).depth(12).heads(3).mlpRatio(4.0).qkvBias(true).classToken(true)
+                .eps(1e-6f).mean(IMAGENET_MEAN).std(IMAGENET_STD).build());
+        REGISTRY.put("deit_small", () -> VitConfig.builder("deit_small").imgSize(224).patchSize(16).inChans(3)
+                .numClasses(1000).embedDim(384).depth(12).heads(6).mlpRatio(4.0).qkvBias(true).classToken(true)
+                .eps(1e-6f).mean(IMAGENET_MEAN).std(IMAGENET_STD).build());
+        REGISTRY.put("pvt_v2_b0", () -> PvtV2Config.builder("pvt_v2_b0").imgSize(224).inChans(3).numClasses(1000)
+                .embedDims(32, 64, 160, 256).heads(1, 2, 5, 8).mlpRatios(8, 8, 4, 4).srRatios(8, 4, 2, 1)
+                .depths(2, 2, 2, 2).stemKernel(7).stemStride(4).qkvBias(true).mean(IMAGENET_MEAN).std(IMAGENET_STD)
+                .build());
         // The ShiftAddViT starting point: B0 with spatial reduction removed (global MSA in every stage).
-        REGISTRY.put("pvt_v2_b0_msa", () -> new PvtV2Config("pvt_v2_b0_msa", 224, 3, 1000, new int[]{32, 64, 160, 256},
-                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{1, 1, 1, 1}, new int[]{2, 2, 2, 2}, 7, 4,
-                true, IMAGENET_MEAN, IMAGENET_STD));
-        REGISTRY.put("pvt_v2_b1", () -> new PvtV2Config("pvt_v2_b1", 224, 3, 1000, new int[]{64, 128, 320, 512},
-                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, 7, 4,
-                true, IMAGENET_MEAN, IMAGENET_STD));
-        REGISTRY.put("pvt_v2_b2", () -> new PvtV2Config("pvt_v2_b2", 224, 3, 1000, new int[]{64, 128, 320, 512},
-                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{3, 4, 6, 3}, 7, 4,
-                true, IMAGENET_MEAN, IMAGENET_STD));
+        REGISTRY.put("pvt_v2_b0_msa", () -> PvtV2Config.builder("pvt_v2_b0_msa").imgSize(224).inChans(3)
+                .numClasses(1000).embedDims(32, 64, 160, 256).heads(1, 2, 5, 8).mlpRatios(8, 8, 4, 4)
+                .srRatios(1, 1, 1, 1).depths(2, 2, 2, 2).stemKernel(7).stemStride(4).qkvBias(true)
+                .mean(IMAGENET_MEAN).std(IMAGENET_STD).build());
+        REGISTRY.put("pvt_v2_b1", () -> PvtV2Config.builder("pvt_v2_b1").imgSize(224).inChans(3).numClasses(1000)
+                .embedDims(64, 128, 320, 512).heads(1, 2, 5, 8).mlpRatios(8, 8, 4, 4).srRatios(8, 4, 2, 1)
+                .depths(2, 2, 2, 2).stemKernel(7).stemStride(4).qkvBias(true).mean(IMAGENET_MEAN).std(IMAGENET_STD)
+                .build());
+        REGISTRY.put("pvt_v2_b2", () -> PvtV2Config.builder("pvt_v2_b2").imgSize(224).inChans(3).numClasses(1000)
+                .embedDims(64, 128, 320, 512).heads(1, 2, 5, 8).mlpRatios(8, 8, 4, 4).srRatios(8, 4, 2, 1)
+                .depths(3, 4, 6, 3).stemKernel(7).stemStride(4).qkvBias(true).mean(IMAGENET_MEAN).std(IMAGENET_STD)
+                .build());
         // The original PVT (whai362/PVT pvt_tiny): non-overlapping patch embeddings, position embeddings, class token.
-        REGISTRY.put("pvt_v1_tiny", () -> new PvtV1Config("pvt_v1_tiny", 224, 4, 3, 1000, new int[]{64, 128, 320, 512},
-                new int[]{1, 2, 5, 8}, new int[]{8, 8, 4, 4}, new int[]{8, 4, 2, 1}, new int[]{2, 2, 2, 2}, true,
-                IMAGENET_MEAN, IMAGENET_STD));
+        REGISTRY.put("pvt_v1_tiny", () -> PvtV1Config.builder("pvt_v1_tiny").imgSize(224).patchSize(4).inChans(3)
+                .numClasses(1000).embedDims(64, 128, 320, 512).heads(1, 2, 5, 8).mlpRatios(8, 8, 4, 4)
+                .srRatios(8, 4, 2, 1).depths(2, 2, 2, 2).qkvBias(true).mean(IMAGENET_MEAN).std(IMAGENET_STD).build());
         // 28×28 grayscale: patch 4 gives 7×7 tokens, the common choice for small ViTs on this data.
-        REGISTRY.put("vit_fmnist", () -> new VitConfig("vit_fmnist", 28, 4, 1, 10, 96, 6, 4, 2.0, true, false,
-                1e-6f, FMNIST_MEAN, FMNIST_STD));
+        REGISTRY.put("vit_fmnist", () -> VitConfig.builder("vit_fmnist").imgSize(28).patchSize(4).inChans(1)
+                .numClasses(10).embedDim(96).depth(6).heads(4).mlpRatio(2.0).qkvBias(true).classToken(false)
+                .eps(1e-6f).mean(FMNIST_MEAN).std(FMNIST_STD).build());
         // The default: 14×14 → 7×7 → 4×4 token grids; convolutional embeddings and depthwise MLP convs
         // give the locality a small data set needs.
-        REGISTRY.put("pvt_v2_fmnist", () -> new PvtV2Config("pvt_v2_fmnist", 28, 1, 10, new int[]{32, 64, 128},
-                new int[]{1, 2, 4}, new int[]{4, 4, 4}, new int[]{2, 1, 1}, new int[]{2, 2, 2}, 3, 2, true,
-                FMNIST_MEAN, FMNIST_STD));
+        REGISTRY.put("pvt_v2_fmnist", () -> PvtV2Config.builder("pvt_v2_fmnist").imgSize(28).inChans(1).numClasses(10)
+                .embedDims(32, 64, 128).heads(1, 2, 4).mlpRatios(4, 4, 4).srRatios(2, 1, 1).depths(2, 2, 2)
+                .stemKernel(3).stemStride(2).qkvBias(true).mean(FMNIST_MEAN).std(FMNIST_STD).build());
     }
 
     private Configs() {

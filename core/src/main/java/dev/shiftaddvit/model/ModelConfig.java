@@ -31,12 +31,12 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config, PvtV1Config 
     Map<String, String> toMetadata();
 
     static ModelConfig fromMetadata(Map<String, String> meta, String source) {
-        String arch = meta.get("arch");
-        if (arch == null) throw new ConfigException(source + ": metadata has no \"arch\" entry");
+        String arch = meta.get(ModelKeys.ARCH);
+        if (arch == null) throw new ConfigException(source + ": metadata has no \"" + ModelKeys.ARCH + "\" entry");
         return switch (arch) {
-            case "vit" -> VitConfig.fromMetadata(meta, source);
-            case "pvt_v2" -> PvtV2Config.fromMetadata(meta, source);
-            case "pvt_v1" -> PvtV1Config.fromMetadata(meta, source);
+            case ModelKeys.ARCH_VIT -> VitConfig.fromMetadata(meta, source);
+            case ModelKeys.ARCH_PVT_V2 -> PvtV2Config.fromMetadata(meta, source);
+            case ModelKeys.ARCH_PVT_V1 -> PvtV1Config.fromMetadata(meta, source);
             default -> throw new ConfigException(source + ": unknown arch \"" + arch + "\" (expected vit, pvt_v2 or pvt_v1)");
         };
     }

@@ -1,6 +1,8 @@
 package dev.shiftaddvit.model;
 
-import java.util.LinkedHashMap;
+import dev.shiftaddvit.model.ConfigCodec.Field;
+
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -70,30 +72,142 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
 
     @Override
     public Map<String, String> toMetadata() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("arch", "pvt_v2");
-        m.put("name", name);
-        m.put("img_size", Integer.toString(imgSize));
-        m.put("in_chans", Integer.toString(inChans));
-        m.put("num_classes", Integer.toString(numClasses));
-        m.put("embed_dims", MetaFields.join(embedDims));
-        m.put("num_heads", MetaFields.join(heads));
-        m.put("mlp_ratios", MetaFields.join(mlpRatios));
-        m.put("sr_ratios", MetaFields.join(srRatios));
-        m.put("depths", MetaFields.join(depths));
-        m.put("stem_kernel", Integer.toString(stemKernel));
-        m.put("stem_stride", Integer.toString(stemStride));
-        m.put("qkv_bias", Boolean.toString(qkvBias));
-        m.put("mean", MetaFields.join(mean));
-        m.put("std", MetaFields.join(std));
-        return m;
+        return CODEC.toMetadata(this);
     }
 
     static PvtV2Config fromMetadata(Map<String, String> meta, String source) {
-        MetaFields f = new MetaFields(meta, source);
-        return new PvtV2Config(f.string("name"), f.integer("img_size"), f.integer("in_chans"),
-                f.integer("num_classes"), f.ints("embed_dims"), f.ints("num_heads"), f.ints("mlp_ratios"),
-                f.ints("sr_ratios"), f.ints("depths"), f.integer("stem_kernel"), f.integer("stem_stride"),
-                Boolean.parseBoolean(f.string("qkv_bias")), f.floats("mean"), f.floats("std"));
+        return CODEC.fromMetadata(meta, source);
     }
+
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** A builder holding this config's fields, to change a few by name. */
+    public Builder toBuilder() {
+        return builder(name).imgSize(imgSize).inChans(inChans).numClasses(numClasses).embedDims(embedDims)
+                .heads(heads).mlpRatios(mlpRatios).srRatios(srRatios).depths(depths).stemKernel(stemKernel)
+                .stemStride(stemStride).qkvBias(qkvBias).mean(mean).std(std);
+    }
+
+    /** Every field named at the call site; build() wants them all set and validates through the constructor. */
+    public static final class Builder {
+        private String name;
+        private Integer imgSize;
+        private Integer inChans;
+        private Integer numClasses;
+        private int[] embedDims;
+        private int[] heads;
+        private int[] mlpRatios;
+        private int[] srRatios;
+        private int[] depths;
+        private Integer stemKernel;
+        private Integer stemStride;
+        private Boolean qkvBias;
+        private float[] mean;
+        private float[] std;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
+
+        public Builder imgSize(int v) {
+            imgSize = v;
+            return this;
+        }
+
+        public Builder inChans(int v) {
+            inChans = v;
+            return this;
+        }
+
+        public Builder numClasses(int v) {
+            numClasses = v;
+            return this;
+        }
+
+        public Builder embedDims(int... v) {
+            embedDims = v;
+            return this;
+        }
+
+        public Builder heads(int... v) {
+            heads = v;
+            return this;
+        }
+
+        public Builder mlpRatios(int... v) {
+            mlpRatios = v;
+            return this;
+        }
+
+        public Builder srRatios(int... v) {
+            srRatios = v;
+            return this;
+        }
+
+        public Builder depths(int... v) {
+            depths = v;
+            return this;
+        }
+
+        public Builder stemKernel(int v) {
+            stemKernel = v;
+            return this;
+        }
+
+        public Builder stemStride(int v) {
+            stemStride = v;
+            return this;
+        }
+
+        public Builder qkvBias(boolean v) {
+            qkvBias = v;
+            return this;
+        }
+
+        public Builder mean(float... v) {
+            mean = v;
+            return this;
+        }
+
+        public Builder std(float... v) {
+            std = v;
+            return this;
+        }
+
+        public PvtV2Config build() {
+            return new PvtV2Config(need(name, "name"), need(imgSize, "imgSize"), need(inChans, "inChans"),
+                    need(numClasses, "numClasses"), need(embedDims, "embedDims"), need(heads, "heads"),
+                    need(mlpRatios, "mlpRatios"), need(srRatios, "srRatios"), need(depths, "depths"),
+                    need(stemKernel, "stemKernel"), need(stemStride, "stemStride"), need(qkvBias, "qkvBias"),
+                    need(mean, "mean"), need(std, "std"));
+        }
+
+        private <T> T need(T value, String field) {
+            if (value == null) throw new ConfigException(name + ": PvtV2Config.Builder left " + field + " unset");
+            return value;
+        }
+    }
+
+    private static final ConfigCodec<PvtV2Config, Builder> CODEC = new ConfigCodec<>(ModelKeys.ARCH_PVT_V2,
+            PvtV2Config::builder, Builder::build, List.of(
+            Field.integer(ModelKeys.IMG_SIZE, PvtV2Config::imgSize, Builder::imgSize),
+            Field.integer(ModelKeys.IN_CHANS, PvtV2Config::inChans, Builder::inChans),
+            Field.integer(ModelKeys.NUM_CLASSES, PvtV2Config::numClasses, Builder::numClasses),
+            Field.ints(ModelKeys.EMBED_DIMS, PvtV2Config::embedDims, Builder::embedDims),
+            Field.ints(ModelKeys.NUM_HEADS, PvtV2Config::heads, Builder::heads),
+            Field.ints(ModelKeys.MLP_RATIOS, PvtV2Config::mlpRatios, Builder::mlpRatios),
+            Field.ints(ModelKeys.SR_RATIOS, PvtV2Config::srRatios, Builder::srRatios),
+            Field.ints(ModelKeys.DEPTHS, PvtV2Config::depths, Builder::depths),
+            Field.integer(ModelKeys.STEM_KERNEL, PvtV2Config::stemKernel, Builder::stemKernel),
+            Field.integer(ModelKeys.STEM_STRIDE, PvtV2Config::stemStride, Builder::stemStride),
+            Field.flag(ModelKeys.QKV_BIAS, PvtV2Config::qkvBias, Builder::qkvBias),
+            Field.floats(ModelKeys.MEAN, PvtV2Config::mean, Builder::mean),
+            Field.floats(ModelKeys.STD, PvtV2Config::std, Builder::std)));
 }

@@ -79,24 +79,24 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
 
     public Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("shiftadd.stage", stage());
+        m.put(ModelKeys.SHIFTADD_STAGE, stage());
         if (attn != null) {
             AddAttention.Options o = attn.options();
-            m.put("shiftadd.attn.blocks", join(attn.blocks()));
-            m.put("shiftadd.attn.codes", o.codes().name().toLowerCase());
-            m.put("shiftadd.attn.bits", Integer.toString(o.bits()));
-            m.put("shiftadd.attn.anchors", Integer.toString(o.anchors()));
-            m.put("shiftadd.attn.taps", Integer.toString(o.taps()));
+            m.put(ModelKeys.ATTN_BLOCKS, join(attn.blocks()));
+            m.put(ModelKeys.ATTN_CODES, o.codes().name().toLowerCase());
+            m.put(ModelKeys.ATTN_BITS, Integer.toString(o.bits()));
+            m.put(ModelKeys.ATTN_ANCHORS, Integer.toString(o.anchors()));
+            m.put(ModelKeys.ATTN_TAPS, Integer.toString(o.taps()));
         }
         if (moe != null) {
-            m.put("shiftadd.moe.gate", moe.mode().name().toLowerCase());
-            m.put("shiftadd.moe.balance_coef", Float.toString(moe.balanceCoefficient()));
-            m.put("shiftadd.moe.layers", String.join(",", moe.layers().stream().map(MoeLayer::name).toList()));
+            m.put(ModelKeys.MOE_GATE, moe.mode().name().toLowerCase());
+            m.put(ModelKeys.MOE_BALANCE_COEF, Float.toString(moe.balanceCoefficient()));
+            m.put(ModelKeys.MOE_LAYERS, String.join(",", moe.layers().stream().map(MoeLayer::name).toList()));
             for (MoeLayer l : moe.layers()) {
                 float[] a = l.alpha();
                 double[] ns = l.nanosPerToken();
-                m.put("shiftadd.moe.alpha." + l.name(), a[0] + "," + a[1]);
-                m.put("shiftadd.moe.latency_ns." + l.name(), ns[0] + "," + ns[1]);
+                m.put(ModelKeys.MOE_ALPHA_PREFIX + l.name(), a[0] + "," + a[1]);
+                m.put(ModelKeys.MOE_LATENCY_NS_PREFIX + l.name(), ns[0] + "," + ns[1]);
             }
         }
         return m;
@@ -104,45 +104,46 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
 
     /** The spec described by checkpoint metadata (DENSE when it has no "shiftadd.stage"). */
     public static ShiftAddSpec fromMetadata(Map<String, String> meta, String source) {
-        if (!meta.containsKey("shiftadd.stage")) return DENSE;
+        if (!meta.containsKey(ModelKeys.SHIFTADD_STAGE)) return DENSE;
         Attn attn = null;
-        if (meta.containsKey("shiftadd.attn.blocks")) {
+        if (meta.containsKey(ModelKeys.ATTN_BLOCKS)) {
             MetaFields f = new MetaFields(meta, source);
-            String codes = f.string("shiftadd.attn.codes");
+            String codes = f.string(ModelKeys.ATTN_CODES);
             AddAttention.CodeKind kind = switch (codes) {
                 case "ksh" -> AddAttention.CodeKind.KSH;
                 case "sign" -> AddAttention.CodeKind.SIGN;
-                default -> throw new ConfigException(source + ": shiftadd.attn.codes must be ksh or sign, got \"" + codes
-                        + "\"");
+                default -> throw new ConfigException(source + ": " + ModelKeys.ATTN_CODES + " must be ksh or sign, got \""
+                        + codes + "\"");
             };
             AddAttention.Options o;
             try {
-                o = new AddAttention.Options(kind, f.integer("shiftadd.attn.bits"), f.integer("shiftadd.attn.anchors"),
-                        f.integer("shiftadd.attn.taps"), KshHash.TrainConfig.DEFAULT);
+                o = new AddAttention.Options(kind, f.integer(ModelKeys.ATTN_BITS), f.integer(ModelKeys.ATTN_ANCHORS),
+                        f.integer(ModelKeys.ATTN_TAPS), KshHash.TrainConfig.DEFAULT);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(source + ": " + e.getMessage());
             }
-            attn = new Attn(Arrays.stream(f.ints("shiftadd.attn.blocks")).boxed().toList(), o);
+            attn = new Attn(Arrays.stream(f.ints(ModelKeys.ATTN_BLOCKS)).boxed().toList(), o);
         }
         Moe moe = null;
-        if (meta.containsKey("shiftadd.moe.layers")) {
+        if (meta.containsKey(ModelKeys.MOE_LAYERS)) {
             MetaFields f = new MetaFields(meta, source);
-            String gate = f.string("shiftadd.moe.gate");
+            String gate = f.string(ModelKeys.MOE_GATE);
             MoeLinear.GateMode mode = switch (gate) {
                 case "straight_through" -> MoeLinear.GateMode.STRAIGHT_THROUGH;
                 case "probability" -> MoeLinear.GateMode.PROBABILITY;
-                default -> throw new ConfigException(source + ": shiftadd.moe.gate must be straight_through or "
+                default -> throw new ConfigException(source + ": " + ModelKeys.MOE_GATE + " must be straight_through or "
                         + "probability, got \"" + gate + "\"");
             };
-            float coef = (float) f.real("shiftadd.moe.balance_coef");
+            float coef = (float) f.real(ModelKeys.MOE_BALANCE_COEF);
             List<MoeLayer> layers = new java.util.ArrayList<>();
-            for (String name : f.string("shiftadd.moe.layers").split(",")) {
-                float[] alpha = pair(f, "shiftadd.moe.alpha." + name, source);
+            for (String name : f.string(ModelKeys.MOE_LAYERS).split(",")) {
+                float[] alpha = pair(f, ModelKeys.MOE_ALPHA_PREFIX + name, source);
                 if (!(alpha[0] > 0f && alpha[1] > 0f && Float.isFinite(alpha[0]) && Float.isFinite(alpha[1]))) {
-                    throw new ConfigException(source + ": shiftadd.moe.alpha." + name + " must be two positive numbers");
+                    throw new ConfigException(source + ": " + ModelKeys.MOE_ALPHA_PREFIX + name
+                            + " must be two positive numbers");
                 }
-                float[] ns = meta.containsKey("shiftadd.moe.latency_ns." + name)
-                        ? pair(f, "shiftadd.moe.latency_ns." + name, source) : new float[]{Float.NaN, Float.NaN};
+                float[] ns = meta.containsKey(ModelKeys.MOE_LATENCY_NS_PREFIX + name)
+                        ? pair(f, ModelKeys.MOE_LATENCY_NS_PREFIX + name, source) : new float[]{Float.NaN, Float.NaN};
                 layers.add(new MoeLayer(name, alpha, new double[]{ns[0], ns[1]}));
             }
             try {

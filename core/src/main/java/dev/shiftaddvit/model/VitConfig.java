@@ -1,6 +1,8 @@
 package dev.shiftaddvit.model;
 
-import java.util.LinkedHashMap;
+import dev.shiftaddvit.model.ConfigCodec.Field;
+
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,31 +52,141 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
 
     @Override
     public Map<String, String> toMetadata() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("arch", "vit");
-        m.put("name", name);
-        m.put("img_size", Integer.toString(imgSize));
-        m.put("patch_size", Integer.toString(patchSize));
-        m.put("in_chans", Integer.toString(inChans));
-        m.put("num_classes", Integer.toString(numClasses));
-        m.put("embed_dim", Integer.toString(embedDim));
-        m.put("depth", Integer.toString(depth));
-        m.put("num_heads", Integer.toString(heads));
-        m.put("mlp_ratio", Double.toString(mlpRatio));
-        m.put("qkv_bias", Boolean.toString(qkvBias));
-        m.put("class_token", Boolean.toString(classToken));
-        m.put("norm_eps", Float.toString(eps));
-        m.put("mean", MetaFields.join(mean));
-        m.put("std", MetaFields.join(std));
-        return m;
+        return CODEC.toMetadata(this);
     }
 
     static VitConfig fromMetadata(Map<String, String> meta, String source) {
-        MetaFields f = new MetaFields(meta, source);
-        return new VitConfig(f.string("name"), f.integer("img_size"), f.integer("patch_size"), f.integer("in_chans"),
-                f.integer("num_classes"), f.integer("embed_dim"), f.integer("depth"), f.integer("num_heads"),
-                f.real("mlp_ratio"), Boolean.parseBoolean(f.string("qkv_bias")),
-                Boolean.parseBoolean(f.string("class_token")), (float) f.real("norm_eps"), f.floats("mean"),
-                f.floats("std"));
+        return CODEC.fromMetadata(meta, source);
     }
+
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** A builder holding this config's fields, to change a few by name. */
+    public Builder toBuilder() {
+        return builder(name).imgSize(imgSize).patchSize(patchSize).inChans(inChans).numClasses(numClasses)
+                .embedDim(embedDim).depth(depth).heads(heads).mlpRatio(mlpRatio).qkvBias(qkvBias)
+                .classToken(classToken).eps(eps).mean(mean).std(std);
+    }
+
+    /** Every field named at the call site; build() wants them all set and validates through the constructor. */
+    public static final class Builder {
+        private String name;
+        private Integer imgSize;
+        private Integer patchSize;
+        private Integer inChans;
+        private Integer numClasses;
+        private Integer embedDim;
+        private Integer depth;
+        private Integer heads;
+        private Double mlpRatio;
+        private Boolean qkvBias;
+        private Boolean classToken;
+        private Float eps;
+        private float[] mean;
+        private float[] std;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
+
+        public Builder imgSize(int v) {
+            imgSize = v;
+            return this;
+        }
+
+        public Builder patchSize(int v) {
+            patchSize = v;
+            return this;
+        }
+
+        public Builder inChans(int v) {
+            inChans = v;
+            return this;
+        }
+
+        public Builder numClasses(int v) {
+            numClasses = v;
+            return this;
+        }
+
+        public Builder embedDim(int v) {
+            embedDim = v;
+            return this;
+        }
+
+        public Builder depth(int v) {
+            depth = v;
+            return this;
+        }
+
+        public Builder heads(int v) {
+            heads = v;
+            return this;
+        }
+
+        public Builder mlpRatio(double v) {
+            mlpRatio = v;
+            return this;
+        }
+
+        public Builder qkvBias(boolean v) {
+            qkvBias = v;
+            return this;
+        }
+
+        public Builder classToken(boolean v) {
+            classToken = v;
+            return this;
+        }
+
+        public Builder eps(float v) {
+            eps = v;
+            return this;
+        }
+
+        public Builder mean(float... v) {
+            mean = v;
+            return this;
+        }
+
+        public Builder std(float... v) {
+            std = v;
+            return this;
+        }
+
+        public VitConfig build() {
+            return new VitConfig(need(name, "name"), need(imgSize, "imgSize"), need(patchSize, "patchSize"),
+                    need(inChans, "inChans"), need(numClasses, "numClasses"), need(embedDim, "embedDim"),
+                    need(depth, "depth"), need(heads, "heads"), need(mlpRatio, "mlpRatio"), need(qkvBias, "qkvBias"),
+                    need(classToken, "classToken"), need(eps, "eps"), need(mean, "mean"), need(std, "std"));
+        }
+
+        private <T> T need(T value, String field) {
+            if (value == null) throw new ConfigException(name + ": VitConfig.Builder left " + field + " unset");
+            return value;
+        }
+    }
+
+    private static final ConfigCodec<VitConfig, Builder> CODEC = new ConfigCodec<>(ModelKeys.ARCH_VIT,
+            VitConfig::builder, Builder::build, List.of(
+            Field.integer(ModelKeys.IMG_SIZE, VitConfig::imgSize, Builder::imgSize),
+            Field.integer(ModelKeys.PATCH_SIZE, VitConfig::patchSize, Builder::patchSize),
+            Field.integer(ModelKeys.IN_CHANS, VitConfig::inChans, Builder::inChans),
+            Field.integer(ModelKeys.NUM_CLASSES, VitConfig::numClasses, Builder::numClasses),
+            Field.integer(ModelKeys.EMBED_DIM, VitConfig::embedDim, Builder::embedDim),
+            Field.integer(ModelKeys.DEPTH, VitConfig::depth, Builder::depth),
+            Field.integer(ModelKeys.NUM_HEADS, VitConfig::heads, Builder::heads),
+            Field.real(ModelKeys.MLP_RATIO, VitConfig::mlpRatio, Builder::mlpRatio),
+            Field.flag(ModelKeys.QKV_BIAS, VitConfig::qkvBias, Builder::qkvBias),
+            Field.flag(ModelKeys.CLASS_TOKEN, VitConfig::classToken, Builder::classToken),
+            Field.real32(ModelKeys.NORM_EPS, VitConfig::eps, Builder::eps),
+            Field.floats(ModelKeys.MEAN, VitConfig::mean, Builder::mean),
+            Field.floats(ModelKeys.STD, VitConfig::std, Builder::std)));
 }

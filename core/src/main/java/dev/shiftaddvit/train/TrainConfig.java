@@ -1,5 +1,6 @@
 package dev.shiftaddvit.train;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.data.Augment;
 
 import java.util.LinkedHashMap;
@@ -28,16 +29,17 @@ public record TrainConfig(int epochs, int batchSize, float lr, float minLr, floa
 
     public Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("train.epochs", Integer.toString(epochs));
-        m.put("train.batch_size", Integer.toString(batchSize));
-        m.put("train.lr", Float.toString(lr));
-        m.put("train.min_lr", Float.toString(minLr));
-        m.put("train.warmup_epochs", Float.toString(warmupEpochs));
-        m.put("train.weight_decay", Float.toString(weightDecay));
-        m.put("train.label_smoothing", Float.toString(labelSmoothing));
-        m.put("train.clip_norm", Float.toString(clipNorm));
-        m.put("train.augment", "crop_pad=" + augment.padding() + ",flip=" + augment.flip() + ",erase=" + augment.eraseProb());
-        m.put("train.seed", Long.toString(seed));
+        m.put(CheckpointKeys.TRAIN_EPOCHS, Integer.toString(epochs));
+        m.put(CheckpointKeys.TRAIN_BATCH_SIZE, Integer.toString(batchSize));
+        m.put(CheckpointKeys.TRAIN_LR, Float.toString(lr));
+        m.put(CheckpointKeys.TRAIN_MIN_LR, Float.toString(minLr));
+        m.put(CheckpointKeys.TRAIN_WARMUP_EPOCHS, Float.toString(warmupEpochs));
+        m.put(CheckpointKeys.TRAIN_WEIGHT_DECAY, Float.toString(weightDecay));
+        m.put(CheckpointKeys.TRAIN_LABEL_SMOOTHING, Float.toString(labelSmoothing));
+        m.put(CheckpointKeys.TRAIN_CLIP_NORM, Float.toString(clipNorm));
+        m.put(CheckpointKeys.TRAIN_AUGMENT, "crop_pad=" + augment.padding() + ",flip=" + augment.flip() + ",erase="
+                + augment.eraseProb());
+        m.put(CheckpointKeys.TRAIN_SEED, Long.toString(seed));
         return m;
     }
 }

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.train;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.Batch;
 import dev.shiftaddvit.data.BatchSource;
@@ -159,12 +160,12 @@ public final class Trainer {
         if (checkpoint == null) return;
         Map<String, String> meta = new LinkedHashMap<>(extraMeta);
         meta.putAll(cfg.toMetadata());
-        meta.put("train.next_epoch", Integer.toString(nextEpoch));
-        meta.put("train.next_step", Integer.toString(nextStep));
-        meta.put("train.optimizer_step", Long.toString(opt.step()));
+        meta.put(CheckpointKeys.TRAIN_NEXT_EPOCH, Integer.toString(nextEpoch));
+        meta.put(CheckpointKeys.TRAIN_NEXT_STEP, Integer.toString(nextStep));
+        meta.put(CheckpointKeys.TRAIN_OPTIMIZER_STEP, Long.toString(opt.step()));
         // Every random draw is a pure function of (seed, epoch, sample index), so this is the whole RNG state.
-        meta.put("train.rng_state", "seed=" + cfg.seed() + ",epoch=" + nextEpoch + ",step=" + nextStep);
-        if (eval != null) meta.put("eval.top1", String.format("%.2f", eval.top1()));
+        meta.put(CheckpointKeys.TRAIN_RNG_STATE, "seed=" + cfg.seed() + ",epoch=" + nextEpoch + ",step=" + nextStep);
+        if (eval != null) meta.put(CheckpointKeys.EVAL_TOP1, String.format("%.2f", eval.top1()));
         try {
             Checkpoints.save(checkpoint, model, opt.state(), meta);
         } catch (IOException e) {

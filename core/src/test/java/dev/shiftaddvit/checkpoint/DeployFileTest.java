@@ -51,8 +51,9 @@ class DeployFileTest {
     @BeforeAll
     static void deployFile() throws Exception {
         // Width 5 makes stage 0's fc1 [10, 5]: 250 bits, so its last byte has 6 padding bits.
-        Model m = new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{5, 10}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
+        Model m = PvtV2Config.builder("tiny_pvt").imgSize(28).inChans(1).numClasses(10).embedDims(5, 10).heads(1, 2)
+                .mlpRatios(2, 2).srRatios(2, 1).depths(1, 1).stemKernel(3).stemStride(2).qkvBias(true).mean(0.286f)
+                .std(0.353f).build().build(1);
         SplittableRandom rng = new SplittableRandom(2);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         m.forward(dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1), false);
@@ -151,10 +152,10 @@ class DeployFileTest {
         assertInvalid(p, CODES + ": weight shape", () -> Checkpoints.load(p));
         // Shift codes recorded for another shape than the model's (consistent with their Mult expert).
         Path q = edited("shape.safetensors", c -> {
-            String[] s = c.meta.get(DeployFile.SHAPE_PREFIX + CODES).split(",");
+            String[] s = c.meta.get(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES).split(",");
             int out = Integer.parseInt(s[0]);
             int in = Integer.parseInt(s[1]);
-            c.meta.put(DeployFile.SHAPE_PREFIX + CODES, in + "," + out);
+            c.meta.put(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES, in + "," + out);
             Raw r = c.tensors.get(mult);
             c.tensors.put(mult, new Raw("F32", new int[]{in, out}, r.data()));
         });
@@ -164,11 +165,12 @@ class DeployFileTest {
 
     @Test
     void missingShapeMetadataAndWrongFormat() throws Exception {
-        Path p = edited("noshape.safetensors", c -> c.meta.remove(DeployFile.SHAPE_PREFIX + CODES));
-        assertInvalid(p, CODES + ": metadata \"" + DeployFile.SHAPE_PREFIX + CODES + "\" is absent", () -> Checkpoints.load(p));
-        Path q = edited("format.safetensors", c -> c.meta.put(DeployFile.FORMAT_KEY, "something-else"));
+        Path p = edited("noshape.safetensors", c -> c.meta.remove(CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES));
+        assertInvalid(p, CODES + ": metadata \"" + CheckpointKeys.DEPLOY_SHAPE_PREFIX + CODES + "\" is absent",
+                () -> Checkpoints.load(p));
+        Path q = edited("format.safetensors", c -> c.meta.put(CheckpointKeys.FORMAT, "something-else"));
         assertInvalid(q, "metadata \"format\" is \"something-else\", expected \"shiftaddvit-deploy\"", () -> DeployFile.load(q));
-        Path r = edited("bits.safetensors", c -> c.meta.put(DeployFile.CODE_BITS_KEY, "4"));
+        Path r = edited("bits.safetensors", c -> c.meta.put(CheckpointKeys.DEPLOY_CODE_BITS, "4"));
         assertInvalid(r, "metadata \"deploy.code_bits\" is 4, expected 5", () -> Checkpoints.load(r));
     }
 

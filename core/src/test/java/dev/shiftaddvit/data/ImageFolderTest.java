@@ -65,7 +65,9 @@ class ImageFolderTest {
     void aModelEvaluatesOnTheFolder() throws IOException {
         for (int i = 0; i < 3; i++) image("a/" + i + ".png", 20 + i, 17);
         image("b/0.png", 17, 23);
-        VitConfig cfg = new VitConfig("rgb_tiny", 16, 8, 3, 2, 8, 1, 2, 2.0, true, true, 1e-6f, MEAN, STD);
+        VitConfig cfg = VitConfig.builder("rgb_tiny").imgSize(16).patchSize(8).inChans(3).numClasses(2).embedDim(8)
+                .depth(1).heads(2).mlpRatio(2.0).qkvBias(true).classToken(true).eps(1e-6f).mean(MEAN).std(STD)
+                .build();
         Model m = cfg.build(1);
         Evaluation e = Evaluator.evaluate(m, new BatchSource(ImageFolder.open(root, PRE), MEAN, STD), 2, null);
         assertEquals(4, e.images());

@@ -30,9 +30,9 @@ class PvtV1Test {
      * tokens (and six images give a KSH hash there the 25 tokens it needs for its anchors).
      */
     private static PvtV1Config small() {
-        return new PvtV1Config("pvt_v1_small_test", 32, 2, 2, 5, new int[]{8, 8, 16, 16}, new int[]{1, 2, 2, 4},
-                new int[]{2, 2, 2, 2}, new int[]{2, 2, 1, 1}, new int[]{1, 2, 1, 2}, true, new float[]{0f, 0f},
-                new float[]{1f, 1f});
+        return PvtV1Config.builder("pvt_v1_small_test").imgSize(32).patchSize(2).inChans(2).numClasses(5)
+                .embedDims(8, 8, 16, 16).heads(1, 2, 2, 4).mlpRatios(2, 2, 2, 2).srRatios(2, 2, 1, 1)
+                .depths(1, 2, 1, 2).qkvBias(true).mean(0f, 0f).std(1f, 1f).build();
     }
 
     private static Tensor images(ModelConfig c, int b, long seed) {
@@ -59,8 +59,9 @@ class PvtV1Test {
     @Test
     void gradientsOfPositionEmbeddingsClassTokenAndEveryStageMatchFiniteDifferences() {
         // 8×8 input, patch 2: grids 4, 2, 1; the last stage prepends the class token to its single patch token.
-        PvtV1Config c = new PvtV1Config("tiny_pvt_v1", 8, 2, 1, 3, new int[]{8, 8, 8}, new int[]{1, 2, 2},
-                new int[]{2, 2, 2}, new int[]{2, 1, 1}, new int[]{1, 1, 1}, true, new float[]{0f}, new float[]{1f});
+        PvtV1Config c = PvtV1Config.builder("tiny_pvt_v1").imgSize(8).patchSize(2).inChans(1).numClasses(3)
+                .embedDims(8, 8, 8).heads(1, 2, 2).mlpRatios(2, 2, 2).srRatios(2, 1, 1).depths(1, 1, 1)
+                .qkvBias(true).mean(0f).std(1f).build();
         Model m = c.build(4);
         // Non-zero, unequal class token and position rows, so a swapped or dropped row shows.
         SplittableRandom rng = new SplittableRandom(5);
@@ -124,9 +125,9 @@ class PvtV1Test {
 
     @Test
     void lastStageWithSpatialReductionIsRefused() {
-        ConfigException e = assertThrows(ConfigException.class, () -> new PvtV1Config("bad", 16, 2, 1, 3,
-                new int[]{8, 8}, new int[]{1, 1}, new int[]{2, 2}, new int[]{2, 2}, new int[]{1, 1}, true,
-                new float[]{0f}, new float[]{1f}));
+        ConfigException e = assertThrows(ConfigException.class, () -> PvtV1Config.builder("bad").imgSize(16)
+                .patchSize(2).inChans(1).numClasses(3).embedDims(8, 8).heads(1, 1).mlpRatios(2, 2).srRatios(2, 2)
+                .depths(1, 1).qkvBias(true).mean(0f).std(1f).build());
         assertTrue(e.getMessage().contains("class token") && e.getMessage().contains("sr ratio must be 1"),
                 e.getMessage());
     }

@@ -76,38 +76,43 @@ class TorchParityTest {
 
     @Test
     void vitWithClassTokenLogitsAndGradientsMatchLibtorch() {
-        VitConfig c = new VitConfig("parity_vit", 16, 4, 1, 10, 32, 2, 4, 2.0, true, true, 1e-6f,
-                new float[]{0f}, new float[]{1f});
+        VitConfig c = VitConfig.builder("parity_vit").imgSize(16).patchSize(4).inChans(1).numClasses(10)
+                .embedDim(32).depth(2).heads(4).mlpRatio(2.0).qkvBias(true).classToken(true).eps(1e-6f).mean(0f)
+                .std(1f).build();
         checkModel(c.build(21), new SplittableRandom(21), 3);
     }
 
     @Test
     void vitWithMeanPoolingLogitsAndGradientsMatchLibtorch() {
-        VitConfig c = new VitConfig("parity_vit_gap", 16, 4, 1, 10, 32, 1, 2, 2.0, true, false, 1e-6f,
-                new float[]{0f}, new float[]{1f});
+        VitConfig c = VitConfig.builder("parity_vit_gap").imgSize(16).patchSize(4).inChans(1).numClasses(10)
+                .embedDim(32).depth(1).heads(2).mlpRatio(2.0).qkvBias(true).classToken(false).eps(1e-6f).mean(0f)
+                .std(1f).build();
         checkModel(c.build(22), new SplittableRandom(22), 3);
     }
 
     @Test
     void pvtV2LogitsAndGradientsMatchLibtorch() {
-        PvtV2Config c = new PvtV2Config("parity_pvt_v2", 28, 1, 10, new int[]{16, 32}, new int[]{1, 2},
-                new int[]{4, 4}, new int[]{2, 1}, new int[]{1, 2}, 3, 2, true, new float[]{0f}, new float[]{1f});
+        PvtV2Config c = PvtV2Config.builder("parity_pvt_v2").imgSize(28).inChans(1).numClasses(10).embedDims(16, 32)
+                .heads(1, 2).mlpRatios(4, 4).srRatios(2, 1).depths(1, 2).stemKernel(3).stemStride(2).qkvBias(true)
+                .mean(0f).std(1f).build();
         checkModel(c.build(23), new SplittableRandom(23), 3);
     }
 
     @Test
     void pvtV1LogitsAndGradientsMatchLibtorch() {
         // Three stages on 16×16: grids 4, 2, 1; the last stage attends over its token and the class token.
-        PvtV1Config c = new PvtV1Config("parity_pvt_v1", 16, 4, 1, 10, new int[]{16, 16, 32}, new int[]{1, 2, 2},
-                new int[]{2, 2, 2}, new int[]{2, 1, 1}, new int[]{1, 1, 2}, true, new float[]{0f}, new float[]{1f});
+        PvtV1Config c = PvtV1Config.builder("parity_pvt_v1").imgSize(16).patchSize(4).inChans(1).numClasses(10)
+                .embedDims(16, 16, 32).heads(1, 2, 2).mlpRatios(2, 2, 2).srRatios(2, 1, 1).depths(1, 1, 2)
+                .qkvBias(true).mean(0f).std(1f).build();
         checkModel(c.build(25), new SplittableRandom(25), 3);
     }
 
     /** The benchmark's libtorch optimizer does the same update as ours, given the same gradients. */
     @Test
     void adamWUpdateMatchesOurOptimizer() {
-        PvtV2Config c = new PvtV2Config("parity_adamw", 8, 1, 3, new int[]{8}, new int[]{2}, new int[]{2},
-                new int[]{2}, new int[]{1}, 3, 2, true, new float[]{0f}, new float[]{1f});
+        PvtV2Config c = PvtV2Config.builder("parity_adamw").imgSize(8).inChans(1).numClasses(3).embedDims(8)
+                .heads(2).mlpRatios(2).srRatios(2).depths(1).stemKernel(3).stemStride(2).qkvBias(true).mean(0f)
+                .std(1f).build();
         Model model = c.build(24);
         SplittableRandom rng = new SplittableRandom(24);
         randomizeParameters(model.parameters(), rng);

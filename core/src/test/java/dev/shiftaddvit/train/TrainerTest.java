@@ -30,7 +30,8 @@ class TrainerTest {
     private static final float[] STD = {0.353f};
 
     private static VitConfig tinyVit() {
-        return new VitConfig("tiny", 28, 7, 1, 10, 16, 1, 2, 2.0, true, false, 1e-6f, MEAN, STD);
+        return VitConfig.builder("tiny").imgSize(28).patchSize(7).inChans(1).numClasses(10).embedDim(16).depth(1)
+                .heads(2).mlpRatio(2.0).qkvBias(true).classToken(false).eps(1e-6f).mean(MEAN).std(STD).build();
     }
 
     private static Dataset data(int n) {
@@ -43,8 +44,9 @@ class TrainerTest {
 
     @Test
     void trainingReducesLossAndBeatsChanceOnHeldOutImages() {
-        Model m = new PvtV2Config("tiny_pvt", 28, 1, 10, new int[]{8, 16}, new int[]{1, 2}, new int[]{2, 2},
-                new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, MEAN, STD).build(1);
+        Model m = PvtV2Config.builder("tiny_pvt").imgSize(28).inChans(1).numClasses(10).embedDims(8, 16).heads(1, 2)
+                .mlpRatios(2, 2).srRatios(2, 1).depths(1, 1).stemKernel(3).stemStride(2).qkvBias(true).mean(MEAN)
+                .std(STD).build().build(1);
         Dataset all = data(1000);
         BatchSource train = new BatchSource(all.subset(0, 800), MEAN, STD);
         BatchSource test = new BatchSource(all.subset(800, 1000), MEAN, STD);

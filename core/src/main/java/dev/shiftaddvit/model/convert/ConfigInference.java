@@ -79,8 +79,8 @@ final class ConfigInference {
                 + (cls ? "class token" : "no class token") + ", " + chans + " channels";
         VitConfig m = unique(VitConfig.class, c -> c.embedDim() == dim && c.depth() == depth && c.patchSize() == p
                 && c.mlpHidden() == hidden && c.classToken() == cls && c.inChans() == chans, shapes, source, hint);
-        return new VitConfig(m.name(), grid * p, p, chans, classes, dim, depth, m.heads(), m.mlpRatio(),
-                l.has("blocks.0.attn.qkv.bias"), cls, m.eps(), m.mean(), m.std());
+        return m.toBuilder().imgSize(grid * p).patchSize(p).inChans(chans).numClasses(classes).embedDim(dim).depth(depth)
+                .qkvBias(l.has("blocks.0.attn.qkv.bias")).classToken(cls).build();
     }
 
     private static ModelConfig pvtV2(Lookup l, String source, String hint) {
@@ -107,8 +107,8 @@ final class ConfigInference {
                 && Arrays.equals(c.depths(), depths) && Arrays.equals(c.mlpRatios(), mlp)
                 && Arrays.equals(c.srRatios(), sr) && c.stemKernel() == stem.dim(2) && c.inChans() == chans,
                 shapes, source, hint);
-        return new PvtV2Config(m.name(), m.imgSize(), chans, classes, dims, m.heads(), mlp, sr, depths, m.stemKernel(),
-                m.stemStride(), l.has("stages.0.blocks.0.attn.q.bias"), m.mean(), m.std());
+        return m.toBuilder().inChans(chans).numClasses(classes).embedDims(dims).mlpRatios(mlp).srRatios(sr).depths(depths)
+                .qkvBias(l.has("stages.0.blocks.0.attn.q.bias")).build();
     }
 
     private static ModelConfig pvtV1(Lookup l, String source, String hint) {
@@ -137,8 +137,8 @@ final class ConfigInference {
         PvtV1Config m = unique(PvtV1Config.class, c -> Arrays.equals(c.embedDims(), dims)
                 && Arrays.equals(c.depths(), depths) && Arrays.equals(c.mlpRatios(), mlp)
                 && Arrays.equals(c.srRatios(), sr) && c.patchSize() == p && c.inChans() == chans, shapes, source, hint);
-        return new PvtV1Config(m.name(), grid * p, p, chans, classes, dims, m.heads(), mlp, sr, depths,
-                l.has("block1.0.attn.q.bias"), m.mean(), m.std());
+        return m.toBuilder().imgSize(grid * p).patchSize(p).inChans(chans).numClasses(classes).embedDims(dims)
+                .mlpRatios(mlp).srRatios(sr).depths(depths).qkvBias(l.has("block1.0.attn.q.bias")).build();
     }
 
     private static Tensor require(Lookup l, String ours, int rank, String source) {

@@ -146,12 +146,12 @@ public final class ImportSource {
         float[] mean = floats(pre, "mean", base.mean(), src);
         float[] std = floats(pre, "std", base.std(), src);
         return switch (base) {
-            case VitConfig v -> new VitConfig(ours, size, v.patchSize(), chans, classes, v.embedDim(), v.depth(),
-                    v.heads(), v.mlpRatio(), v.qkvBias(), v.classToken(), v.eps(), mean, std);
-            case PvtV2Config v -> new PvtV2Config(ours, size, chans, classes, v.embedDims(), v.heads(), v.mlpRatios(),
-                    v.srRatios(), v.depths(), v.stemKernel(), v.stemStride(), v.qkvBias(), mean, std);
-            case PvtV1Config v -> new PvtV1Config(ours, size, v.patchSize(), chans, classes, v.embedDims(), v.heads(),
-                    v.mlpRatios(), v.srRatios(), v.depths(), v.qkvBias(), mean, std);
+            case VitConfig v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
+                    .std(std).build();
+            case PvtV2Config v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
+                    .std(std).build();
+            case PvtV1Config v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
+                    .std(std).build();
         };
     }
 
@@ -168,12 +168,14 @@ public final class ImportSource {
         return switch (type) {
             case "vit", "deit" -> {
                 int hidden = Json.getInt(c, "hidden_size", src);
-                yield new VitConfig(name, imageSize(c, src), Json.getInt(c, "patch_size", src), channels,
-                        classes, hidden, Json.getInt(c, "num_hidden_layers", src), Json.getInt(c, "num_attention_heads", src),
-                        (double) Json.getInt(c, "intermediate_size", src) / hidden, Json.optBoolean(c, "qkv_bias", true, src),
-                        true, (float) Json.optDouble(c, "layer_norm_eps", 1e-12, src),
-                        floats(pre, "image_mean", new float[] {0.5f, 0.5f, 0.5f}, src), floats(pre, "image_std",
-                        new float[] {0.5f, 0.5f, 0.5f}, src));
+                yield VitConfig.builder(name).imgSize(imageSize(c, src)).patchSize(Json.getInt(c, "patch_size", src))
+                        .inChans(channels).numClasses(classes).embedDim(hidden)
+                        .depth(Json.getInt(c, "num_hidden_layers", src)).heads(Json.getInt(c, "num_attention_heads", src))
+                        .mlpRatio((double) Json.getInt(c, "intermediate_size", src) / hidden)
+                        .qkvBias(Json.optBoolean(c, "qkv_bias", true, src)).classToken(true)
+                        .eps((float) Json.optDouble(c, "layer_norm_eps", 1e-12, src))
+                        .mean(floats(pre, "image_mean", new float[] {0.5f, 0.5f, 0.5f}, src))
+                        .std(floats(pre, "image_std", new float[] {0.5f, 0.5f, 0.5f}, src)).build();
             }
             case "pvt_v2" -> {
                 if (Json.optBoolean(c, "linear_attention", false, src)) {
@@ -186,11 +188,13 @@ public final class ImportSource {
                         throw new ConfigException(src + ": stages after the first must embed with 3×3 stride 2");
                     }
                 }
-                yield new PvtV2Config(name, imageSize(c, src), channels, classes,
-                        ints(c, "hidden_sizes", src), ints(c, "num_attention_heads", src), ints(c, "mlp_ratios", src),
-                        ints(c, "sr_ratios", src), ints(c, "depths", src), patch[0], strides[0],
-                        Json.optBoolean(c, "qkv_bias", true, src), floats(pre, "image_mean", IMAGENET_MEAN, src),
-                        floats(pre, "image_std", IMAGENET_STD, src));
+                yield PvtV2Config.builder(name).imgSize(imageSize(c, src)).inChans(channels).numClasses(classes)
+                        .embedDims(ints(c, "hidden_sizes", src)).heads(ints(c, "num_attention_heads", src))
+                        .mlpRatios(ints(c, "mlp_ratios", src)).srRatios(ints(c, "sr_ratios", src))
+                        .depths(ints(c, "depths", src)).stemKernel(patch[0]).stemStride(strides[0])
+                        .qkvBias(Json.optBoolean(c, "qkv_bias", true, src))
+                        .mean(floats(pre, "image_mean", IMAGENET_MEAN, src))
+                        .std(floats(pre, "image_std", IMAGENET_STD, src)).build();
             }
             default -> throw new ConfigException(src + ": model_type \"" + type + "\" is not supported (vit, deit, pvt_v2)");
         };

@@ -56,8 +56,9 @@ class ConfigInferenceTest {
 
     @Test
     void torchvisionFineTunedDeitKeepsItsClassesAndImageSizeAndImportsWithTheInferredHeads() {
-        VitConfig fineTuned = new VitConfig("ft", 64, 16, 3, 10, 192, 12, 1, 4.0, true, true, 1e-6f,
-                new float[]{0.5f, 0.5f, 0.5f}, new float[]{0.5f, 0.5f, 0.5f});
+        VitConfig fineTuned = VitConfig.builder("ft").imgSize(64).patchSize(16).inChans(3).numClasses(10)
+                .embedDim(192).depth(12).heads(1).mlpRatio(4.0).qkvBias(true).classToken(true).eps(1e-6f)
+                .mean(0.5f, 0.5f, 0.5f).std(0.5f, 0.5f, 0.5f).build();
         Model m = fineTuned.build(1);
         Map<String, Tensor> tensors = stateDict(m, Naming.TORCHVISION);
         VitConfig c = (VitConfig) ImportSource.config(null, FILE, tensors, Naming.detect(tensors.keySet()));
