@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.cli.report.EpochPoint;
 import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.cost.CostReport;
@@ -33,13 +34,13 @@ final class StageResults {
         return new StageResult(stage, file, r.evaluation().top1(), r.evaluation().images(),
                 r.speed().imagesPerSecond(), r.speed().latencyMedianMs(), Math.round(cost.mults()),
                 Math.round(cost.adds()), Math.round(cost.shifts()), cost.energyPj() / 1e6, cost.packedBytes(), share,
-                Integer.parseInt(meta.getOrDefault("train.epochs", "0")),
-                Double.parseDouble(meta.getOrDefault("train.minutes_this_run", "0")), history(meta));
+                Integer.parseInt(meta.getOrDefault(CheckpointKeys.TRAIN_EPOCHS, "0")),
+                Double.parseDouble(meta.getOrDefault(CheckpointKeys.TRAIN_MINUTES_THIS_RUN, "0")), history(meta));
     }
 
     /** "epoch:loss:acc:top1;…" as {@link TrainRun} records it (empty when absent). */
     static List<EpochPoint> history(Map<String, String> meta) {
-        String h = meta.get("train.history");
+        String h = meta.get(CheckpointKeys.TRAIN_HISTORY);
         List<EpochPoint> out = new ArrayList<>();
         if (h == null || h.isEmpty()) return out;
         for (String e : h.split(";")) {
