@@ -5,6 +5,7 @@ import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.kernel.Machine;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.VectorWidth;
+import dev.shiftaddvit.model.ForwardFootprint;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.profile.Profiler;
 import picocli.CommandLine.Command;
@@ -47,7 +48,12 @@ final class BenchCommand implements Callable<Integer> {
         common.apply();
         if (batch < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batch);
         if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive, got " + seconds);
+        if (train && trainBatch < 1) {
+            throw new IllegalArgumentException("--train-batch-size must be at least 1, got " + trainBatch);
+        }
         Model m = ModelRef.resolve(model);
+        ForwardFootprint.require(m.config(), batch, "--batch-size " + batch);
+        if (train) ForwardFootprint.require(m.config(), trainBatch, "--train-batch-size " + trainBatch);
         Speed.Result r = Speed.measure(m, batch, seconds);
         List<Profiler.Entry> prof = profile ? Speed.profile(m, batch) : List.of();
         List<Profiler.Entry> trainProf = new ArrayList<>();

@@ -8,6 +8,7 @@ import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.eval.Evaluation;
 import dev.shiftaddvit.eval.Evaluator;
 import dev.shiftaddvit.io.Json;
+import dev.shiftaddvit.model.ForwardFootprint;
 import dev.shiftaddvit.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,6 +53,7 @@ final class EvalCommand implements Callable<Integer> {
         Path path = model != null ? model : DefaultModels.dense();
         Model m = Checkpoints.load(path).model();
         LabeledImages data = imagesDir != null ? imageFolder(m) : DefaultModels.testSet(common.data, sample);
+        ForwardFootprint.require(m.config(), Math.min(batchSize, Math.max(1, data.n())), "--batch-size " + batchSize);
         Evaluation e = evaluate(m, data, batchSize, !json);
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();

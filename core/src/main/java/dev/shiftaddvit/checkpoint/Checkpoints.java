@@ -79,14 +79,9 @@ public final class Checkpoints {
         try {
             cfg = ModelConfig.fromMetadata(metadata, src);
             spec = ShiftAddSpec.fromMetadata(metadata, src);
+            cfg.requireLoadableFrom(stored, src);
         } catch (ConfigException e) {
             throw new InvalidInputException(src, e.getMessage().replace(src + ": ", ""));
-        }
-        // Far more parameters than stored values means hostile or mismatched metadata: refuse before
-        // allocating. Near misses fall through to the per-tensor report below, which names them all.
-        if (cfg.minParameters() > 2 * stored + 1_000_000) {
-            throw new InvalidInputException(src, "metadata describes model " + cfg.name() + " with at least "
-                    + cfg.minParameters() + " parameters but the file holds only " + stored + " values");
         }
         Model model = cfg.build(0);
         try {

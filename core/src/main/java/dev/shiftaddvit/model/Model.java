@@ -54,12 +54,16 @@ public interface Model extends Layer {
         return n;
     }
 
-    /** Refuses images that are not [B, size, size, channels] of the config, naming the config. */
+    /**
+     * Refuses images that are not [B, size, size, channels] of the config, naming the config, and a
+     * batch whose forward the heap cannot hold.
+     */
     static void requireImages(ModelConfig c, Tensor images) {
         int s = c.imgSize();
         if (images.rank() != 4 || images.dim(1) != s || images.dim(2) != s || images.dim(3) != c.inChans()) {
             throw new ShapeException(c.name() + ": expected images [B, " + s + ", " + s + ", " + c.inChans()
                     + "] but got " + images);
         }
+        ForwardFootprint.require(c, images.dim(0), "images " + images);
     }
 }

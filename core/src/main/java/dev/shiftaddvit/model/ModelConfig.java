@@ -27,6 +27,23 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config, PvtV1Config 
      */
     long minParameters();
 
+    /**
+     * Refuses, before anything is allocated, a config that a file of {@code storedValues} tensor
+     * values cannot hold (far more parameters than stored values means hostile or mismatched
+     * metadata; near misses are left to the per-tensor checks, which name every tensor) or whose
+     * batch-1 forward the heap cannot hold.
+     */
+    default void requireLoadableFrom(long storedValues, String source) {
+        if (minParameters() > 2 * storedValues + 1_000_000) {
+            throw new ConfigException(source + ": describes model " + name() + " with at least " + minParameters()
+                    + " parameters but the file holds only " + storedValues + " values");
+        }
+        ForwardFootprint.require(this, 1, source);
+    }
+
+    /** What one inference forward allocates per image, estimated from the config without allocating. */
+    ForwardFootprint footprint();
+
     /** The config as a flat string map for safetensors metadata ("arch" names the family). */
     Map<String, String> toMetadata();
 

@@ -81,6 +81,23 @@ public record PvtV1Config(String name, int imgSize, int patchSize, int inChans, 
     }
 
     @Override
+    public ForwardFootprint footprint() {
+        ForwardFootprint f = new ForwardFootprint(0, 0, 0);
+        long prev = inChans;
+        for (int s = 0; s < stages(); s++) {
+            long g = grid(s);
+            long n = tokens(s);
+            long keys = (g / srRatios[s]) * (g / srRatios[s]) + (n - g * g);
+            long k = s == 0 ? patchSize : 2;
+            long im2col = g * g * k * k * prev;
+            f = f.max(ForwardFootprint.block(n, embedDims[s], heads[s], keys, (long) embedDims[s] * mlpRatios[s]))
+                    .max(new ForwardFootprint(2 * im2col, im2col, 0));
+            prev = embedDims[s];
+        }
+        return f;
+    }
+
+    @Override
     public Model build(long seed) {
         return new PvtV1(this, rng(seed));
     }

@@ -66,6 +66,23 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
     }
 
     @Override
+    public ForwardFootprint footprint() {
+        ForwardFootprint f = new ForwardFootprint(0, 0, 0);
+        long prev = inChans;
+        for (int s = 0; s < stages(); s++) {
+            long g = grid(s);
+            long n = g * g;
+            long keys = (g / srRatios[s]) * (g / srRatios[s]);
+            long k = s == 0 ? stemKernel : 3;
+            long im2col = n * k * k * prev;
+            f = f.max(ForwardFootprint.block(n, embedDims[s], heads[s], keys, (long) embedDims[s] * mlpRatios[s]))
+                    .max(new ForwardFootprint(2 * im2col, im2col, 0));
+            prev = embedDims[s];
+        }
+        return f;
+    }
+
+    @Override
     public Model build(long seed) {
         return new PvtV2(this, rng(seed));
     }

@@ -46,6 +46,14 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
     }
 
     @Override
+    public ForwardFootprint footprint() {
+        long n = tokens();
+        long patches = (long) gridSize() * gridSize() * inChans * patchSize * patchSize;
+        ForwardFootprint f = ForwardFootprint.block(n, embedDim, heads, n, mlpHidden());
+        return f.max(new ForwardFootprint(2 * patches, patches, 0));
+    }
+
+    @Override
     public Model build(long seed) {
         return new VisionTransformer(this, rng(seed));
     }

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.model.convert;
 
 import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.PvtV1Config;
@@ -37,6 +38,13 @@ public final class Importer {
     public static Imported load(ModelConfig cfg, Map<String, Tensor> foreign, Naming naming, String source) {
         Map<String, Tensor> in = normalise(foreign, naming);
         refuseDistilled(in.keySet(), source);
+        long stored = 0;
+        for (Tensor t : foreign.values()) stored += t.size();
+        try {
+            cfg.requireLoadableFrom(stored, source);
+        } catch (ConfigException e) {
+            throw new InvalidInputException(source, e.getMessage().replace(source + ": ", ""));
+        }
         Model model = cfg.build(0);
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();

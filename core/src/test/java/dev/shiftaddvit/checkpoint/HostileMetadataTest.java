@@ -1,0 +1,98 @@
+package dev.shiftaddvit.checkpoint;
+
+import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.io.Safetensors;
+import dev.shiftaddvit.model.Configs;
+import dev.shiftaddvit.model.ConfigException;
+import dev.shiftaddvit.model.ForwardFootprint;
+import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.PvtV2Config;
+import dev.shiftaddvit.model.VitConfig;
+import dev.shiftaddvit.model.convert.Importer;
+import dev.shiftaddvit.model.convert.Naming;
+import dev.shiftaddvit.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Metadata that sizes allocations is checked against the file and the heap before anything is built. */
+class HostileMetadataTest {
+    @Test
+    void anImageSizeWhoseAttentionScoresPassJavaArraysIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path file = withMetadata(dir, "img_size", "4096");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 4096×4096 px")
+                && e.getMessage().contains("2^31"), e.getMessage());
+    }
+
+    @Test
+    void anImageSizeWhoseForwardOutgrowsTheHeapIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path file = withMetadata(dir, "img_size", "1024");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 1024×1024 px"),
+                e.getMessage());
+    }
+
+    @Test
+    void aBatchTheHeapCannotHoldIsRefusedNamingWhatAskedForIt() {
+        ModelConfig c = Configs.byName("deit_tiny");
+        long perImage = c.footprint().floatsPerImage() * 4;
+        int tooMany = (int) Math.min(Integer.MAX_VALUE, Runtime.getRuntime().maxMemory() / perImage + 1);
+        ConfigException e = assertThrows(ConfigException.class, () -> ForwardFootprint.require(c, tooMany, "--batch-size"));
+        assertTrue(e.getMessage().startsWith("--batch-size: one forward of model deit_tiny"), e.getMessage());
+        assertDoesNotThrow(() -> ForwardFootprint.require(c, 32, "--batch-size"));
+    }
+
+    @Test
+    void everyRegisteredModelFitsAtBatchOneAnd224PixelMsaAt512() {
+        for (String name : Configs.names()) ForwardFootprint.require(Configs.byName(name), 1, name);
+        ModelConfig msa = Configs.byName("pvt_v2_b0_msa");
+        assertTrue(msa.footprint().largestArrayPerImage() >= 3136L * 3136,
+                "stage 1 of the MSA model holds every token's scores against every key");
+    }
+
+    @Test
+    void aForwardWhoseScoresPassJavaArraysIsRefusedBeforeAllocating() {
+        ModelConfig big = ((PvtV2Config) Configs.byName("pvt_v2_fmnist")).toBuilder().imgSize(2048).build();
+        Model m = big.build(0);
+        ConfigException e = assertThrows(ConfigException.class, () -> m.forward(Tensor.zeros(1, 2048, 2048, 1), false));
+        assertTrue(e.getMessage().startsWith("images Tensor"), e.getMessage());
+    }
+
+    @Test
+    void anImportedConfigFarLargerThanTheWeightsIsRefusedBeforeBuilding() {
+        ModelConfig huge = ((VitConfig) Configs.byName("deit_tiny")).toBuilder().embedDim(16384).heads(64).depth(64)
+                .build();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("head.weight", Tensor.zeros(2, 2));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Importer.load(huge, tensors, Naming.TIMM, "weights.safetensors"));
+        assertTrue(e.getMessage().startsWith("weights.safetensors: describes model deit_tiny with at least"),
+                e.getMessage());
+    }
+
+    /** The default model saved with one metadata field replaced. */
+    private static Path withMetadata(Path dir, String key, String value) throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(0);
+        Path clean = dir.resolve("clean.safetensors");
+        Checkpoints.save(clean, m, null, Map.of());
+        Map<String, String> meta;
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        try (var f = Safetensors.read(clean)) {
+            meta = new LinkedHashMap<>(f.metadata());
+            for (String n : f.names()) tensors.put(n, f.tensor(n));
+        }
+        meta.put(key, value);
+        Path file = dir.resolve("hostile.safetensors");
+        Safetensors.write(file, tensors, meta);
+        return file;
+    }
+}
