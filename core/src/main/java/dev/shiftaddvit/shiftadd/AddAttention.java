@@ -71,9 +71,9 @@ public final class AddAttention implements Layer {
     }
 
     /** Layer options; DEFAULT is the released PVTv2 config (KSH, 16 bits, 25 anchors, 9 taps). */
-    public record Options(CodeKind codes, int bits, int anchors, int taps, KshHash.TrainConfig hashTraining) {
+    public record Options(CodeKind codes, int bits, int anchors, int taps, KshTraining.TrainConfig hashTraining) {
         public static final Options DEFAULT = new Options(CodeKind.KSH, KshHash.DEFAULT_BITS, KshHash.DEFAULT_ANCHORS, 9,
-                KshHash.TrainConfig.DEFAULT);
+                KshTraining.TrainConfig.DEFAULT);
 
         public Options {
             if (codes == null || hashTraining == null) throw new IllegalArgumentException("AddAttention options: null field");
@@ -107,15 +107,15 @@ public final class AddAttention implements Layer {
     private Tensor vOut;
     private float[] xn;
     private float[] qkNorm;
-    private KshHash.Encoding enc;
+    private CodeEncoding enc;
     private float[] tm;
     private float[] uhat;
     private float[] uNorm;
     private float[] tapsExpanded;
-    private KshHash.Encoding lastEncoding;
+    private CodeEncoding lastEncoding;
     // test hook: reuse the first codes and treat them as constants
     private boolean frozen;
-    private KshHash.Encoding frozenEncoding;
+    private CodeEncoding frozenEncoding;
 
     public AddAttention(String name, int dim, int heads, boolean qkvBias, Options options, SplittableRandom rng) {
         if (heads < 1 || dim % heads != 0) {
@@ -302,7 +302,7 @@ public final class AddAttention implements Layer {
     }
 
     /** Codes of the most recent forward pass (for deployment packing and tests; kept until the next forward). */
-    public KshHash.Encoding lastEncoding() {
+    public CodeEncoding lastEncoding() {
         return lastEncoding;
     }
 
@@ -316,14 +316,14 @@ public final class AddAttention implements Layer {
      * Trains the KSH hash on a batch of block inputs x [B, N, C] (the qk projection of x,
      * normalised, as the reference does inside its first forward pass).
      */
-    public KshHash.TrainReport trainHash(Tensor x, SplittableRandom rng) {
+    public KshTraining.TrainReport trainHash(Tensor x, SplittableRandom rng) {
         if (hash == null) throw new IllegalStateException(name + ": sign codes have no hash to train");
         checkInput(x);
         Tensor q = qk.forward(x, false);
         int rows = x.dim(0) * x.dim(1);
         float[] n = new float[rows * dim];
         normaliseRows(q.data(), n, new float[rows * heads], rows * heads);
-        return hash.train(n, 0, dim, x.dim(0), x.dim(1), options.hashTraining(), rng);
+        return KshTraining.train(hash, n, 0, dim, x.dim(0), x.dim(1), options.hashTraining(), rng);
     }
 
     // ---- forward / backward -------------------------------------------------------------------
@@ -344,14 +344,14 @@ public final class AddAttention implements Layer {
         float[] qn = new float[rows * heads];
         normaliseRows(qkOut.data(), xnorm, qn, rows * heads);
 
-        KshHash.Encoding e;
+        CodeEncoding e;
         if (frozen && frozenEncoding != null) {
             e = frozenEncoding;
         } else if (hash != null) {
-            if (!hash.isTrained()) hash.train(xnorm, 0, dim, b, n, options.hashTraining(), hashRng);
+            if (!hash.isTrained()) KshTraining.train(hash, xnorm, 0, dim, b, n, options.hashTraining(), hashRng);
             e = hash.encode(xnorm, 0, dim, b, n, training && !frozen);
         } else {
-            e = KshHash.signEncode(xnorm, 0, dim, b, n, heads, d);
+            e = SignCodes.encode(xnorm, 0, dim, b, n, heads, d);
         }
         if (frozen && frozenEncoding == null) frozenEncoding = e;
         BitCodes codes = e.codes();
@@ -470,7 +470,7 @@ public final class AddAttention implements Layer {
             });
             float[] dxn = new float[rows * dim];
             if (hash != null) hash.backward(enc, db, xn, 0, dim, dxn);
-            else KshHash.signBackward(enc, db, 0, dim, heads, dxn);
+            else SignCodes.backward(enc, db, 0, dim, heads, dxn);
             float[] dq = dqk.data();
             float[] x = xn;
             float[] qn = qkNorm;

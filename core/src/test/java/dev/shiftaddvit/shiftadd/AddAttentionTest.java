@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AddAttentionTest {
     private static final AddAttention.Options SMALL_KSH = new AddAttention.Options(AddAttention.CodeKind.KSH, 8, 5, 9,
-            new KshHash.TrainConfig(3, 100, 5e-4, 0.9));
+            new KshTraining.TrainConfig(3, 100, 5e-4, 0.9));
     private static final AddAttention.Options SMALL_SIGN = SMALL_KSH.withCodes(AddAttention.CodeKind.SIGN);
 
     /** The layer's parameters and hash state in double, and a naive forward. */
@@ -385,7 +385,7 @@ class AddAttentionTest {
         SplittableRandom rng = new SplittableRandom(9);
         AddAttention a = new AddAttention("blocks.0.attn", 8, 2, true, SMALL_KSH, rng);
         Tensor x = GradCheck.randn(rng, 1f, 2, 12, 8);
-        KshHash.TrainReport rep = a.trainHash(x, new SplittableRandom(10));
+        KshTraining.TrainReport rep = a.trainHash(x, new SplittableRandom(10));
         assertEquals(8, rep.initialLoss().length);
         Tensor y = a.forward(x, false);
         Map<String, Tensor> buf = a.buffers();
