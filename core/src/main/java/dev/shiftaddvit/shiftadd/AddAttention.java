@@ -431,19 +431,16 @@ public final class AddAttention implements Layer {
                 dw[h * taps + k] += s;
             }
         }
-        // row normalisation of U, then U = ½V + P/π
+        // row normalisation of U, then U = ½V + P/π (dp holds dU until scaled to dP)
         float[] dp = new float[rows * dim];
-        float[] u = uhat;
         float[] un = uNorm;
+        normaliseRowsBackward(uhat, un, go, dp, rows * heads);
         Parallel.forRange(rows * heads, Math.max(1, 8192 / d), (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
-                float norm = un[i];
-                if (!(norm > 0f)) continue;
+                if (!(un[i] > 0f)) continue;   // zero gradient: dV keeps its bits (adding 0 would turn −0 into +0)
                 int o = i * d;
-                float dot = 0f;
-                for (int c = 0; c < d; c++) dot += u[o + c] * go[o + c];
                 for (int c = 0; c < d; c++) {
-                    float du = (go[o + c] - u[o + c] * dot) / norm;
+                    float du = dp[o + c];
                     dv[o + c] += 0.5f * du;
                     dp[o + c] = du * INV_PI;
                 }
@@ -471,19 +468,7 @@ public final class AddAttention implements Layer {
             float[] dxn = new float[rows * dim];
             if (hash != null) hash.backward(enc, db, xn, 0, dim, dxn);
             else SignCodes.backward(enc, db, 0, dim, heads, dxn);
-            float[] dq = dqk.data();
-            float[] x = xn;
-            float[] qn = qkNorm;
-            Parallel.forRange(rows * heads, Math.max(1, 8192 / d), (i0, i1) -> {
-                for (int i = i0; i < i1; i++) {
-                    float norm = qn[i];
-                    if (!(norm > 0f)) continue;
-                    int o = i * d;
-                    float dot = 0f;
-                    for (int c = 0; c < d; c++) dot += x[o + c] * dxn[o + c];
-                    for (int c = 0; c < d; c++) dq[o + c] = (dxn[o + c] - x[o + c] * dot) / norm;
-                }
-            });
+            normaliseRowsBackward(xn, qkNorm, dxn, dqk.data(), rows * heads);
         }
         clearCache();
         if (Profiler.active()) {
@@ -544,6 +529,25 @@ public final class AddAttention implements Layer {
         float[] e = new float[dim * taps];
         for (int c = 0; c < dim; c++) System.arraycopy(w, (c / headDim) * taps, e, c * taps, taps);
         return e;
+    }
+
+    /**
+     * Backward of {@link #normaliseRows} from its output y and norms: dx = (dy − y·(y·dy))/‖x‖ per
+     * d-block (the dot accumulated in float, channels ascending), written to dx; blocks of norm 0
+     * are left as they are (zero gradient).
+     */
+    private void normaliseRowsBackward(float[] y, float[] norms, float[] dy, float[] dx, int blocks) {
+        int d = headDim;
+        Parallel.forRange(blocks, Math.max(1, 8192 / d), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float norm = norms[i];
+                if (!(norm > 0f)) continue;
+                int o = i * d;
+                float dot = 0f;
+                for (int c = 0; c < d; c++) dot += y[o + c] * dy[o + c];
+                for (int c = 0; c < d; c++) dx[o + c] = (dy[o + c] - y[o + c] * dot) / norm;
+            }
+        });
     }
 
     /** out = in / ‖in‖ over consecutive d-blocks (the head slices); norms[i] = ‖block i‖ (0 → 0). */
