@@ -42,9 +42,11 @@ import java.util.SplittableRandom;
  * and at inference, and so do their backward counterparts Bᵀ·dP and B·dT; only dB = dP·Tᵀ + V·dTᵀ
  * (needed for the straight-through estimator) is a float GEMM. Gradients reach V (½ path, both
  * products and the conv), the conv taps, proj, and qk through the STE, the KSH kernel (and σ) and
- * the row normalisation; the hash state (A, μ, anchors) is constant. KSH is trained on the first
- * batch seen when it is untrained, as the reference does (seeded from the constructor's rng), or
- * explicitly with {@link #trainHash}.
+ * the row normalisation; the hash state (A, μ, anchors) is constant. A KSH hash is trained before
+ * the layer's first forward, on a batch of its inputs: {@code Reparam.trainHashes} does it for a
+ * whole model in one inference pass (as the reference trains inside its first forward), seeded from
+ * the constructor's rng through {@link #trainHash(Tensor)}; or a checkpoint loads it. A forward that
+ * meets an untrained hash is refused, so no forward trains by surprise.
  *
  * <p>Zero rows (documented deviation; the reference has no epsilon and gives NaN): a qk row of
  * norm 0 normalises to 0 and a U row of norm 0 to Û = 0, both with zero gradient.
@@ -326,6 +328,14 @@ public final class AddAttention implements Layer {
         return KshTraining.train(hash, n, 0, dim, x.dim(0), x.dim(1), options.hashTraining(), rng);
     }
 
+    /**
+     * {@link #trainHash(Tensor, SplittableRandom)} with the layer's own hash rng (split from the
+     * constructor's), the one {@code Reparam.trainHashes} uses; each call draws from it afresh.
+     */
+    public KshTraining.TrainReport trainHash(Tensor x) {
+        return trainHash(x, hashRng);
+    }
+
     // ---- forward / backward -------------------------------------------------------------------
 
     @Override
@@ -348,7 +358,10 @@ public final class AddAttention implements Layer {
         if (frozen && frozenEncoding != null) {
             e = frozenEncoding;
         } else if (hash != null) {
-            if (!hash.isTrained()) KshTraining.train(hash, xnorm, 0, dim, b, n, options.hashTraining(), hashRng);
+            if (!hash.isTrained()) {
+                throw new IllegalStateException(name + ": the KSH hash is untrained; train it with "
+                        + "Reparam.trainHashes (or AddAttention.trainHash) or load it from a checkpoint");
+            }
             e = hash.encode(xnorm, 0, dim, b, n, training && !frozen);
         } else {
             e = SignCodes.encode(xnorm, 0, dim, b, n, heads, d);

@@ -55,7 +55,7 @@ class DeployFileTest {
                 new int[]{2, 1}, new int[]{1, 1}, 3, 2, true, new float[]{0.286f}, new float[]{0.353f}).build(1);
         SplittableRandom rng = new SplittableRandom(2);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
-        m.forward(dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1), false);
+        Reparam.trainHashes(m, dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1));
         Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
         good = dir.resolve("good.safetensors");
         DeployFile.save(good, m, Map.of());
