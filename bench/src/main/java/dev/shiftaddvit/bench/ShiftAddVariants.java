@@ -87,8 +87,7 @@ final class ShiftAddVariants {
         Reparam.AttnOptions attn = new Reparam.AttnOptions(Set.of(), c.keepLastSoftmax(), AddAttention.Options.DEFAULT,
                 AddAttention.QkInit.QUERY);
         Reparam.toAddAttention(m, attn, new SplittableRandom(SEED));
-        // KSH hashes train on the first batch the model sees.
-        m.forward(calibration.nhwc(), false);
+        Reparam.trainHashes(m, calibration.nhwc());
         if (v == Variant.ADD) return m;
         float[] alpha = c.alphaFrom() == AlphaFrom.ENERGY ? EnergyTable.FP32.expertAlpha() : null;
         Reparam.MoeOptions moe = new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE,

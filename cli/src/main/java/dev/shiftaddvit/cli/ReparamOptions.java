@@ -3,7 +3,7 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.cost.EnergyTable;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.shiftadd.AddAttention;
-import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.KshTraining;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import picocli.CommandLine.Option;
 
@@ -76,7 +76,7 @@ final class ReparamOptions {
             default -> throw new IllegalArgumentException("--qk-init must be query or mean, got " + qkInit);
         };
         if (hashImages < 1) throw new IllegalArgumentException("--hash-images must be >= 1, got " + hashImages);
-        AddAttention.Options layer = new AddAttention.Options(kind, bits, anchors, 9, KshHash.TrainConfig.DEFAULT);
+        AddAttention.Options layer = new AddAttention.Options(kind, bits, anchors, 9, KshTraining.TrainConfig.DEFAULT);
         return new Reparam.AttnOptions(attnStages, keepLastSoftmax, layer, init);
     }
 

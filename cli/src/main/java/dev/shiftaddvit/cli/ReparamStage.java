@@ -27,7 +27,7 @@ final class ReparamStage {
             BatchSource src = new BatchSource(train, model.config().mean(), model.config().std());
             Batch b = src.select(Arrays.copyOf(src.permutation(seed, 0), Math.min(hashImages, train.n())));
             long t0 = System.nanoTime();
-            model.forward(b.images(), false);
+            Reparam.trainHashes(model, b.images());
             System.err.printf("trained KSH hashes of %d blocks on %d images (%.1f s)%n", spec.blocks().size(), b.size(),
                     (System.nanoTime() - t0) / 1e9);
         }

@@ -26,7 +26,7 @@ class DeployCommandTest extends ConsoleCapture {
         Model m = tiny();
         SplittableRandom rng = new SplittableRandom(3);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
-        m.forward(Tensor.zeros(2, 28, 28, 1), false);
+        Reparam.trainHashes(m, Tensor.zeros(2, 28, 28, 1));
         Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
         Path p = dir.resolve("converted.safetensors");
         Checkpoints.save(p, m, null, Map.of());

@@ -114,7 +114,7 @@ public final class Checkpoints {
             if (!wrongShape.isEmpty()) sb.append("; shape mismatches: ").append(String.join(", ", wrongShape));
             throw new InvalidInputException(src, sb.toString());
         }
-        // The buffers were copied into the live state; marking each hash trained keeps it from re-training.
+        // The buffers were copied into the live state; marked trained, the hashes run and trainHashes leaves them.
         for (var a : Reparam.addAttentions(model)) if (a.hash() != null) a.hash().setTrained(true);
         Map<String, Tensor> extras = new LinkedHashMap<>();
         for (String name : names) {

@@ -4,11 +4,13 @@ import dev.shiftaddvit.nn.Block;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Mlp;
+import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.nn.SelfAttention;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.shiftadd.AddAttention;
 import dev.shiftaddvit.shiftadd.ExpertLatency;
 import dev.shiftaddvit.shiftadd.MoeLinear;
+import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,7 +75,10 @@ public final class Reparam {
         }
     }
 
-    /** Stage attn: converts the chosen blocks; KSH hashes train on the first batch the model sees. */
+    /**
+     * Stage attn: converts the chosen blocks. Their KSH hashes start untrained, and the model refuses a forward
+     * until {@link #trainHashes} has trained them (or a checkpoint's buffers are loaded).
+     */
     public static ShiftAddSpec.Attn toAddAttention(Model model, AttnOptions o, SplittableRandom rng) {
         if (model.shiftAdd().attn() != null) {
             throw new IllegalStateException(model.config().name() + " already has add-attention");
@@ -95,6 +100,54 @@ public final class Reparam {
         ShiftAddSpec.Attn spec = new ShiftAddSpec.Attn(chosen, o.layer());
         model.setShiftAdd(model.shiftAdd().withAttn(spec));
         return spec;
+    }
+
+    /**
+     * Trains every untrained KSH hash of the model in one inference forward over the images: each such
+     * add-attention, when the pass reaches it, trains its hash on its own block input (the output of the
+     * layers before it, already trained) with its own rng ({@link AddAttention#trainHash(Tensor)}), then encodes
+     * that input as a plain forward would. Trained hashes and sign codes are left as they are; nothing runs when
+     * there is no hash to train.
+     */
+    public static void trainHashes(Model model, Tensor images) {
+        List<Block> swapped = new ArrayList<>();
+        for (Block b : model.blocks()) {
+            if (b.attn() instanceof AddAttention a && a.hash() != null && !a.hash().isTrained()) {
+                b.replaceAttn(new HashTrainingPass(a));
+                swapped.add(b);
+            }
+        }
+        if (swapped.isEmpty()) return;
+        try {
+            model.forward(images, false);
+        } finally {
+            for (Block b : swapped) b.replaceAttn(((HashTrainingPass) b.attn()).attention);
+        }
+    }
+
+    /** Stands in for an add-attention during {@link #trainHashes}: trains its hash on the input, then runs it. */
+    private static final class HashTrainingPass implements Layer {
+        private final AddAttention attention;
+
+        HashTrainingPass(AddAttention attention) {
+            this.attention = attention;
+        }
+
+        @Override
+        public Tensor forward(Tensor x, boolean training) {
+            attention.trainHash(x);
+            return attention.forward(x, training);
+        }
+
+        @Override
+        public Tensor backward(Tensor dy) {
+            throw new UnsupportedOperationException(attention.name() + ": the hash-training pass has no backward");
+        }
+
+        @Override
+        public List<Parameter> parameters() {
+            return attention.parameters();
+        }
     }
 
     /** Stage moe: converts the layers and measures (or fixes) α for each; the routers start fresh. */

@@ -1,7 +1,7 @@
 package dev.shiftaddvit.model;
 
 import dev.shiftaddvit.shiftadd.AddAttention;
-import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.KshTraining;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.Arrays;
@@ -118,7 +118,7 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
             AddAttention.Options o;
             try {
                 o = new AddAttention.Options(kind, f.integer(ModelKeys.ATTN_BITS), f.integer(ModelKeys.ATTN_ANCHORS),
-                        f.integer(ModelKeys.ATTN_TAPS), KshHash.TrainConfig.DEFAULT);
+                        f.integer(ModelKeys.ATTN_TAPS), KshTraining.TrainConfig.DEFAULT);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(source + ": " + e.getMessage());
             }

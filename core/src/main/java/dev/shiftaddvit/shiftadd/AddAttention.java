@@ -42,9 +42,11 @@ import java.util.SplittableRandom;
  * and at inference, and so do their backward counterparts Bᵀ·dP and B·dT; only dB = dP·Tᵀ + V·dTᵀ
  * (needed for the straight-through estimator) is a float GEMM. Gradients reach V (½ path, both
  * products and the conv), the conv taps, proj, and qk through the STE, the KSH kernel (and σ) and
- * the row normalisation; the hash state (A, μ, anchors) is constant. KSH is trained on the first
- * batch seen when it is untrained, as the reference does (seeded from the constructor's rng), or
- * explicitly with {@link #trainHash}.
+ * the row normalisation; the hash state (A, μ, anchors) is constant. A KSH hash is trained before
+ * the layer's first forward, on a batch of its inputs: {@code Reparam.trainHashes} does it for a
+ * whole model in one inference pass (as the reference trains inside its first forward), seeded from
+ * the constructor's rng through {@link #trainHash(Tensor)}; or a checkpoint loads it. A forward that
+ * meets an untrained hash is refused, so no forward trains by surprise.
  *
  * <p>Zero rows (documented deviation; the reference has no epsilon and gives NaN): a qk row of
  * norm 0 normalises to 0 and a U row of norm 0 to Û = 0, both with zero gradient.
@@ -71,9 +73,9 @@ public final class AddAttention implements Layer {
     }
 
     /** Layer options; DEFAULT is the released PVTv2 config (KSH, 16 bits, 25 anchors, 9 taps). */
-    public record Options(CodeKind codes, int bits, int anchors, int taps, KshHash.TrainConfig hashTraining) {
+    public record Options(CodeKind codes, int bits, int anchors, int taps, KshTraining.TrainConfig hashTraining) {
         public static final Options DEFAULT = new Options(CodeKind.KSH, KshHash.DEFAULT_BITS, KshHash.DEFAULT_ANCHORS, 9,
-                KshHash.TrainConfig.DEFAULT);
+                KshTraining.TrainConfig.DEFAULT);
 
         public Options {
             if (codes == null || hashTraining == null) throw new IllegalArgumentException("AddAttention options: null field");
@@ -107,15 +109,15 @@ public final class AddAttention implements Layer {
     private Tensor vOut;
     private float[] xn;
     private float[] qkNorm;
-    private KshHash.Encoding enc;
+    private CodeEncoding enc;
     private float[] tm;
     private float[] uhat;
     private float[] uNorm;
     private float[] tapsExpanded;
-    private KshHash.Encoding lastEncoding;
+    private CodeEncoding lastEncoding;
     // test hook: reuse the first codes and treat them as constants
     private boolean frozen;
-    private KshHash.Encoding frozenEncoding;
+    private CodeEncoding frozenEncoding;
 
     public AddAttention(String name, int dim, int heads, boolean qkvBias, Options options, SplittableRandom rng) {
         if (heads < 1 || dim % heads != 0) {
@@ -302,7 +304,7 @@ public final class AddAttention implements Layer {
     }
 
     /** Codes of the most recent forward pass (for deployment packing and tests; kept until the next forward). */
-    public KshHash.Encoding lastEncoding() {
+    public CodeEncoding lastEncoding() {
         return lastEncoding;
     }
 
@@ -316,14 +318,22 @@ public final class AddAttention implements Layer {
      * Trains the KSH hash on a batch of block inputs x [B, N, C] (the qk projection of x,
      * normalised, as the reference does inside its first forward pass).
      */
-    public KshHash.TrainReport trainHash(Tensor x, SplittableRandom rng) {
+    public KshTraining.TrainReport trainHash(Tensor x, SplittableRandom rng) {
         if (hash == null) throw new IllegalStateException(name + ": sign codes have no hash to train");
         checkInput(x);
         Tensor q = qk.forward(x, false);
         int rows = x.dim(0) * x.dim(1);
         float[] n = new float[rows * dim];
         normaliseRows(q.data(), n, new float[rows * heads], rows * heads);
-        return hash.train(n, 0, dim, x.dim(0), x.dim(1), options.hashTraining(), rng);
+        return KshTraining.train(hash, n, 0, dim, x.dim(0), x.dim(1), options.hashTraining(), rng);
+    }
+
+    /**
+     * {@link #trainHash(Tensor, SplittableRandom)} with the layer's own hash rng (split from the
+     * constructor's), the one {@code Reparam.trainHashes} uses; each call draws from it afresh.
+     */
+    public KshTraining.TrainReport trainHash(Tensor x) {
+        return trainHash(x, hashRng);
     }
 
     // ---- forward / backward -------------------------------------------------------------------
@@ -344,14 +354,17 @@ public final class AddAttention implements Layer {
         float[] qn = new float[rows * heads];
         normaliseRows(qkOut.data(), xnorm, qn, rows * heads);
 
-        KshHash.Encoding e;
+        CodeEncoding e;
         if (frozen && frozenEncoding != null) {
             e = frozenEncoding;
         } else if (hash != null) {
-            if (!hash.isTrained()) hash.train(xnorm, 0, dim, b, n, options.hashTraining(), hashRng);
+            if (!hash.isTrained()) {
+                throw new IllegalStateException(name + ": the KSH hash is untrained; train it with "
+                        + "Reparam.trainHashes (or AddAttention.trainHash) or load it from a checkpoint");
+            }
             e = hash.encode(xnorm, 0, dim, b, n, training && !frozen);
         } else {
-            e = KshHash.signEncode(xnorm, 0, dim, b, n, heads, d);
+            e = SignCodes.encode(xnorm, 0, dim, b, n, heads, d);
         }
         if (frozen && frozenEncoding == null) frozenEncoding = e;
         BitCodes codes = e.codes();
@@ -431,19 +444,16 @@ public final class AddAttention implements Layer {
                 dw[h * taps + k] += s;
             }
         }
-        // row normalisation of U, then U = ½V + P/π
+        // row normalisation of U, then U = ½V + P/π (dp holds dU until scaled to dP)
         float[] dp = new float[rows * dim];
-        float[] u = uhat;
         float[] un = uNorm;
+        normaliseRowsBackward(uhat, un, go, dp, rows * heads);
         Parallel.forRange(rows * heads, Math.max(1, 8192 / d), (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
-                float norm = un[i];
-                if (!(norm > 0f)) continue;
+                if (!(un[i] > 0f)) continue;   // zero gradient: dV keeps its bits (adding 0 would turn −0 into +0)
                 int o = i * d;
-                float dot = 0f;
-                for (int c = 0; c < d; c++) dot += u[o + c] * go[o + c];
                 for (int c = 0; c < d; c++) {
-                    float du = (go[o + c] - u[o + c] * dot) / norm;
+                    float du = dp[o + c];
                     dv[o + c] += 0.5f * du;
                     dp[o + c] = du * INV_PI;
                 }
@@ -470,20 +480,8 @@ public final class AddAttention implements Layer {
             });
             float[] dxn = new float[rows * dim];
             if (hash != null) hash.backward(enc, db, xn, 0, dim, dxn);
-            else KshHash.signBackward(enc, db, 0, dim, heads, dxn);
-            float[] dq = dqk.data();
-            float[] x = xn;
-            float[] qn = qkNorm;
-            Parallel.forRange(rows * heads, Math.max(1, 8192 / d), (i0, i1) -> {
-                for (int i = i0; i < i1; i++) {
-                    float norm = qn[i];
-                    if (!(norm > 0f)) continue;
-                    int o = i * d;
-                    float dot = 0f;
-                    for (int c = 0; c < d; c++) dot += x[o + c] * dxn[o + c];
-                    for (int c = 0; c < d; c++) dq[o + c] = (dxn[o + c] - x[o + c] * dot) / norm;
-                }
-            });
+            else SignCodes.backward(enc, db, 0, dim, heads, dxn);
+            normaliseRowsBackward(xn, qkNorm, dxn, dqk.data(), rows * heads);
         }
         clearCache();
         if (Profiler.active()) {
@@ -544,6 +542,25 @@ public final class AddAttention implements Layer {
         float[] e = new float[dim * taps];
         for (int c = 0; c < dim; c++) System.arraycopy(w, (c / headDim) * taps, e, c * taps, taps);
         return e;
+    }
+
+    /**
+     * Backward of {@link #normaliseRows} from its output y and norms: dx = (dy − y·(y·dy))/‖x‖ per
+     * d-block (the dot accumulated in float, channels ascending), written to dx; blocks of norm 0
+     * are left as they are (zero gradient).
+     */
+    private void normaliseRowsBackward(float[] y, float[] norms, float[] dy, float[] dx, int blocks) {
+        int d = headDim;
+        Parallel.forRange(blocks, Math.max(1, 8192 / d), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float norm = norms[i];
+                if (!(norm > 0f)) continue;
+                int o = i * d;
+                float dot = 0f;
+                for (int c = 0; c < d; c++) dot += y[o + c] * dy[o + c];
+                for (int c = 0; c < d; c++) dx[o + c] = (dy[o + c] - y[o + c] * dot) / norm;
+            }
+        });
     }
 
     /** out = in / ‖in‖ over consecutive d-blocks (the head slices); norms[i] = ‖block i‖ (0 → 0). */

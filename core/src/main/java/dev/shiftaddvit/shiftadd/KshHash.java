@@ -1,7 +1,6 @@
 package dev.shiftaddvit.shiftadd;
 
 import dev.shiftaddvit.kernel.BitCodes;
-import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.kernel.VectorWidth;
@@ -10,14 +9,10 @@ import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -38,86 +33,16 @@ import java.util.SplittableRandom;
  * reference gives NaN): when σ = 0 (every token equals every anchor) the kernel is taken as 1 and
  * its gradient as 0.
  *
- * <p><b>Training</b> ({@link #train}, the released {@code train_hashing_weight_woeig}): top-k
- * supervision S0 from the Gram matrix of the batch, anchors = m random tokens of image 0, μ from
- * the batch, then bit by bit 100 Nesterov-SGD steps (lr 5e-4, momentum 0.9) on the relaxed loss
- * −mean_{b,h}[φ(Ka)ᵀ S φ(Ka)]/(N·r), φ(u) = 2/(1+e^{−u}) − 1, keeping the initial or the optimised
- * row of A by the hard-code loss, then S ← S − y yᵀ. The residual S = r·S0 − Σ y_u y_uᵀ is never
- * formed (N² per image and head): S0 is kept sparse (≤ 2k entries per row) and the rank-one terms
- * as the list of kept code vectors.
- *
- * <p>Also the plain <b>sign codes</b> of {@code LinAngularAttention_binary}: {@link #signEncode},
- * {@link #signBackward}.
+ * <p><b>Training</b>: {@link KshTraining#train}, which reaches the distances, σ and the input
+ * checks of this class through its package-private helpers. The sign codes of
+ * {@code LinAngularAttention_binary} are {@link SignCodes}.
  */
 public final class KshHash {
     public static final int DEFAULT_BITS = 16;
     public static final int DEFAULT_ANCHORS = 25;
 
-    private static final Logger LOG = LoggerFactory.getLogger(KshHash.class);
     private static final VectorSpecies<Float> FV = VectorWidth.FLOAT;
     private static final int VL = FV.length();
-    /** Rows of the Gram matrix computed per block during supervision. */
-    private static final int GRAM_ROWS = 64;
-
-    /** Hash-training hyperparameters (defaults: the released configs). */
-    public record TrainConfig(int topK, int steps, double learningRate, double momentum) {
-        public static final TrainConfig DEFAULT = new TrainConfig(10, 100, 5e-4, 0.9);
-
-        public TrainConfig {
-            if (topK < 1) throw new IllegalArgumentException("KSH topK must be >= 1, got " + topK);
-            if (steps < 0) throw new IllegalArgumentException("KSH steps must be >= 0, got " + steps);
-            if (!(learningRate > 0) || !(momentum >= 0 && momentum < 1)) {
-                throw new IllegalArgumentException("KSH needs lr > 0 and momentum in [0, 1); got " + learningRate
-                        + ", " + momentum);
-            }
-        }
-    }
-
-    /** Per bit: hard-code loss (summed over heads = the mean over images and heads) of the initial and optimised a. */
-    public record TrainReport(double[] initialLoss, double[] optimisedLoss, boolean[] keptOptimised) {
-    }
-
-    /**
-     * The codes of one forward pass and what the backward pass needs: codes for groups
-     * g = b·heads + h; {@code mask} holds per (g, n) the STE pass bits; for KSH, the distances,
-     * kernel values exp(−D/2σ), σ per group and the pre-activations z (null unless kept).
-     */
-    public static final class Encoding {
-        private final BitCodes codes;
-        private final long[] mask;
-        private final float[] dist;
-        private final float[] kern;
-        private final float[] z;
-        private final double[] sigma;
-
-        Encoding(BitCodes codes, long[] mask, float[] dist, float[] kern, float[] z, double[] sigma) {
-            this.codes = codes;
-            this.mask = mask;
-            this.dist = dist;
-            this.kern = kern;
-            this.z = z;
-            this.sigma = sigma;
-        }
-
-        public BitCodes codes() {
-            return codes;
-        }
-
-        /** STE pass bits per (group, token): bit t set iff the gradient of code bit t passes. */
-        public long[] steMask() {
-            return mask;
-        }
-
-        /** Pre-activations z [groups, N, r] (KSH, kept for backward), else null. */
-        public float[] preActivations() {
-            return z;
-        }
-
-        /** σ per group (KSH), else null. */
-        public double[] sigma() {
-            return sigma;
-        }
-    }
 
     private final String name;
     private final int heads;
@@ -146,6 +71,11 @@ public final class KshHash {
         this.anchor = Tensor.zeros(heads, anchors, headDim);
         float[] ad = a.data();
         for (int i = 0; i < ad.length; i++) ad[i] = (float) Init.gaussian(rng);
+    }
+
+    /** The attention layer's name (prefix of the state names, and of messages). */
+    String name() {
+        return name;
     }
 
     public int heads() {
@@ -183,7 +113,10 @@ public final class KshHash {
         return trained;
     }
 
-    /** Marks the state as trained (or not, to force re-training on the next batch as the reference's stage 2/3). */
+    /**
+     * Marks the state as trained (or not, so that {@code Reparam.trainHashes} trains it again, as the reference's
+     * stage 2/3 re-train; until then a forward of its layer is refused).
+     */
     public void setTrained(boolean value) {
         trained = value;
     }
@@ -217,25 +150,16 @@ public final class KshHash {
      * Codes of the normalised rows x (head h of token n of image b at {@code xOff + (b·n + k)·ldx + h·d}).
      * With keep, the encoding holds what {@link #backward} needs.
      */
-    public Encoding encode(float[] x, int xOff, int ldx, int batch, int n, boolean keep) {
+    public CodeEncoding encode(float[] x, int xOff, int ldx, int batch, int n, boolean keep) {
         checkLayout(x, xOff, ldx, batch, n);
         int g = batch * heads;
         int m = anchors;
         int rows = g * n;
-        float[] dist = new float[rows * m];
-        float[] at = transposedAnchors();
         float[] ap = transposedProjection();
         float[] mud = mu.data();
-        int grain = Math.max(1, 4096 / (m * headDim + 1));
+        int grain = rowGrain();
         // phase 1: squared distances to the anchors
-        Parallel.forRange(rows, grain, (r0, r1) -> {
-            float[] scratch = new float[padded(m)];
-            for (int row = r0; row < r1; row++) {
-                int gi = row / n;
-                int h = gi % heads;
-                distances(x, xOff + ((gi / heads) * n + row % n) * ldx + h * headDim, at, h, dist, row * m, scratch);
-            }
-        });
+        float[] dist = squaredDistances(x, xOff, ldx, batch, n);
         double[] sigma = sigmas(dist, g, n, m);
         BitCodes codes = new BitCodes(g, n, bits);
         long[] words = codes.tokenWords();
@@ -270,7 +194,7 @@ public final class KshHash {
                 mask[row] = pass;
             }
         });
-        return new Encoding(codes, mask, keep ? dist : null, kern, zs, sigma);
+        return new CodeEncoding(codes, mask, keep ? dist : null, kern, zs, sigma);
     }
 
     /**
@@ -278,9 +202,13 @@ public final class KshHash {
      * codes; the STE gradient is carried through A (constant), the Gaussian kernel and σ to the
      * normalised rows and <b>accumulated</b> into dx (same layout as x).
      */
-    public void backward(Encoding enc, float[] dCodes, float[] x, int xOff, int ldx, float[] dx) {
-        if (enc.kern == null) throw new IllegalStateException(name + ": KSH encoding was not kept for backward");
-        BitCodes codes = enc.codes;
+    public void backward(CodeEncoding enc, float[] dCodes, float[] x, int xOff, int ldx, float[] dx) {
+        float[] kern = enc.kernel();
+        if (kern == null) throw new IllegalStateException(name + ": KSH encoding was not kept for backward");
+        float[] dist = enc.distances();
+        long[] mask = enc.steMask();
+        double[] sigma = enc.sigma();
+        BitCodes codes = enc.codes();
         int g = codes.groups();
         int n = codes.tokens();
         int m = anchors;
@@ -289,12 +217,12 @@ public final class KshHash {
         float[] ad = anchor.data();
         float[] dE = new float[rows * m];
         double[] part = new double[rows];
-        int grain = Math.max(1, 4096 / (m * headDim + 1));
+        int grain = rowGrain();
         // phase 1: through the STE and A: dE = dk = dz·A; per-row parts of dσ
         Parallel.forRange(rows, grain, (r0, r1) -> {
             for (int row = r0; row < r1; row++) {
                 int h = (row / n) % heads;
-                long pass = enc.mask[row];
+                long pass = mask[row];
                 double s = 0;
                 for (int j = 0; j < m; j++) dE[row * m + j] = 0f;
                 while (pass != 0) {
@@ -305,14 +233,14 @@ public final class KshHash {
                     for (int j = 0; j < m; j++) dE[row * m + j] += dz * ap[ao + j];
                 }
                 for (int j = 0; j < m; j++) {
-                    s += (double) dE[row * m + j] * enc.kern[row * m + j] * enc.dist[row * m + j];
+                    s += (double) dE[row * m + j] * kern[row * m + j] * dist[row * m + j];
                 }
                 part[row] = s;
             }
         });
         double[] dSigmaTerm = new double[g];   // dσ/(N·m)
         for (int gi = 0; gi < g; gi++) {
-            double sg = enc.sigma[gi];
+            double sg = sigma[gi];
             if (!(sg > 0)) continue;
             double s = 0;
             for (int k = 0; k < n; k++) s += part[gi * n + k];
@@ -322,19 +250,45 @@ public final class KshHash {
         Parallel.forRange(rows, grain, (r0, r1) -> {
             for (int row = r0; row < r1; row++) {
                 int gi = row / n;
-                double sg = enc.sigma[gi];
+                double sg = sigma[gi];
                 if (!(sg > 0)) continue;
                 int k = row % n;
                 int h = gi % heads;
                 int xo = xOff + ((gi / heads) * n + k) * ldx + h * headDim;
                 for (int j = 0; j < m; j++) {
-                    double dD = -dE[row * m + j] * enc.kern[row * m + j] / (2.0 * sg) + dSigmaTerm[gi];
+                    double dD = -dE[row * m + j] * kern[row * m + j] / (2.0 * sg) + dSigmaTerm[gi];
                     float f = (float) (2.0 * dD);
                     int ao = (h * m + j) * headDim;
                     for (int c = 0; c < headDim; c++) dx[xo + c] += f * (x[xo + c] - ad[ao + c]);
                 }
             }
         });
+    }
+
+    /**
+     * ‖x − a_j‖² for every row of the normalised input (layout as {@link #encode}) and anchor:
+     * [groups·N, m], row g·N + k for token k of image g / H, head g % H. Shared with
+     * {@link KshTraining}, which needs the same distances for the kernel it fits.
+     */
+    float[] squaredDistances(float[] x, int xOff, int ldx, int batch, int n) {
+        int m = anchors;
+        int rows = batch * heads * n;
+        float[] dist = new float[rows * m];
+        float[] at = transposedAnchors();
+        Parallel.forRange(rows, rowGrain(), (r0, r1) -> {
+            float[] scratch = new float[padded(m)];
+            for (int row = r0; row < r1; row++) {
+                int gi = row / n;
+                int h = gi % heads;
+                distances(x, xOff + ((gi / heads) * n + row % n) * ldx + h * headDim, at, h, dist, row * m, scratch);
+            }
+        });
+        return dist;
+    }
+
+    /** Rows per parallel task: about 4096 multiply-adds of distance work each. */
+    private int rowGrain() {
+        return Math.max(1, 4096 / (anchors * headDim + 1));
     }
 
     /** Anchors padded to a whole number of vectors: [H, d, mPad] (channel-major), pad lanes zero. */
@@ -416,7 +370,7 @@ public final class KshHash {
     }
 
     /** σ per group: the mean of the squared distances over tokens and anchors. */
-    private static double[] sigmas(float[] dist, int g, int n, int m) {
+    static double[] sigmas(float[] dist, int g, int n, int m) {
         double[] sigma = new double[g];
         for (int gi = 0; gi < g; gi++) {
             double s = 0;
@@ -427,7 +381,8 @@ public final class KshHash {
         return sigma;
     }
 
-    private void checkLayout(float[] x, int xOff, int ldx, int batch, int n) {
+    /** Refuses negative counts, a row stride below heads·d and an input too short for batch·n rows. */
+    void checkLayout(float[] x, int xOff, int ldx, int batch, int n) {
         if (batch < 0 || n < 0) throw new IllegalArgumentException(name + ": negative batch or token count");
         if (ldx < heads * headDim) {
             throw new ShapeException(name + ": row stride " + ldx + " is smaller than heads·d = " + heads * headDim);
@@ -438,418 +393,4 @@ public final class KshHash {
         }
     }
 
-    // ---- one-shot greedy training --------------------------------------------------------------
-
-    /** {@link #train(float[], int, int, int, int, TrainConfig, SplittableRandom)} with the default config. */
-    public TrainReport train(float[] x, int xOff, int ldx, int batch, int n, SplittableRandom rng) {
-        return train(x, xOff, ldx, batch, n, TrainConfig.DEFAULT, rng);
-    }
-
-    /**
-     * Fits anchors, μ and A on one batch of normalised rows (layout as {@link #encode}) and marks
-     * the hash trained. A starts from its current value (N(0,1) when fresh). Deterministic for a
-     * given rng state and input (the per-head work runs in parallel but each head's arithmetic is
-     * serial). Anchors: the first m tokens of a random permutation of image 0's tokens, the same
-     * tokens for every head; when N &lt; m the following images supply the rest (the reference
-     * would fail). top-k is capped at N; where the k largest and k smallest overlap (N &lt; 2k)
-     * the −1 wins, as in the reference's scatter order.
-     */
-    public TrainReport train(float[] x, int xOff, int ldx, int batch, int n, TrainConfig cfg, SplittableRandom rng) {
-        checkLayout(x, xOff, ldx, batch, n);
-        int m = anchors;
-        if ((long) batch * n < m) {
-            throw new IllegalArgumentException(name + ": KSH needs at least " + m + " tokens to pick anchors, got "
-                    + batch + "×" + n);
-        }
-        long t0 = System.nanoTime();
-        int g = batch * heads;
-        int k = Math.min(cfg.topK(), n);
-        // anchors
-        float[] ad = anchor.data();
-        int picked = 0;
-        for (int b = 0; picked < m; b++) {
-            int[] perm = permutation(n, rng);
-            for (int i = 0; i < n && picked < m; i++, picked++) {
-                for (int h = 0; h < heads; h++) {
-                    System.arraycopy(x, xOff + (b * n + perm[i]) * ldx + h * headDim, ad, (h * m + picked) * headDim,
-                            headDim);
-                }
-            }
-        }
-        // supervision
-        Supervision sup = supervision(x, xOff, ldx, batch, n, k);
-        // kernel matrix, μ, centred kernel
-        float[] dist = new float[g * n * m];
-        float[] at = transposedAnchors();
-        Parallel.forRange(g * n, Math.max(1, 4096 / (m * headDim + 1)), (r0, r1) -> {
-            float[] scratch = new float[padded(m)];
-            for (int row = r0; row < r1; row++) {
-                int gi = row / n;
-                int h = gi % heads;
-                distances(x, xOff + ((gi / heads) * n + row % n) * ldx + h * headDim, at, h, dist, row * m, scratch);
-            }
-        });
-        double[] sigma = sigmas(dist, g, n, m);
-        float[] kk = new float[g * n * m];
-        for (int row = 0; row < g * n; row++) {
-            double s2 = 2.0 * sigma[row / n];
-            for (int j = 0; j < m; j++) kk[row * m + j] = s2 > 0 ? (float) Math.exp(-dist[row * m + j] / s2) : 1f;
-        }
-        float[] mud = mu.data();
-        for (int h = 0; h < heads; h++) {
-            for (int j = 0; j < m; j++) {
-                double s = 0;
-                for (int b = 0; b < batch; b++) {
-                    int base = (b * heads + h) * n;
-                    for (int i = 0; i < n; i++) s += kk[(base + i) * m + j];
-                }
-                mud[h * m + j] = (float) (s / ((double) batch * n));
-            }
-        }
-        for (int row = 0; row < g * n; row++) {
-            int h = (row / n) % heads;
-            for (int j = 0; j < m; j++) kk[row * m + j] -= mud[h * m + j];
-        }
-        Fit fit = new Fit(kk, sup, batch, heads, n, m, bits);
-        // greedy, bit by bit
-        float[] ap = a.data();
-        double[] initial = new double[bits];
-        double[] optimised = new double[bits];
-        boolean[] kept = new boolean[bits];
-        for (int t = 0; t < bits; t++) {
-            int bit = t;
-            double[][] a0 = new double[heads][m];
-            double[][] a1 = new double[heads][];
-            double[] l0 = new double[heads];
-            double[] l1 = new double[heads];
-            for (int h = 0; h < heads; h++) for (int j = 0; j < m; j++) a0[h][j] = ap[(h * bits + bit) * m + j];
-            Parallel.forRange(heads, 1, (h0, h1) -> {
-                for (int h = h0; h < h1; h++) {
-                    a1[h] = fit.optimise(h, a0[h], cfg);
-                    for (int j = 0; j < m; j++) a1[h][j] = (float) a1[h][j];   // A is stored in fp32
-                    l0[h] = fit.hardLoss(h, a0[h]);
-                    l1[h] = fit.hardLoss(h, a1[h]);
-                }
-            });
-            double s0 = 0;
-            double s1 = 0;
-            for (int h = 0; h < heads; h++) {
-                s0 += l0[h];
-                s1 += l1[h];
-            }
-            boolean useOpt = s1 < s0;   // one decision for all heads, as the reference (scalar loss)
-            initial[t] = s0;
-            optimised[t] = s1;
-            kept[t] = useOpt;
-            double[][] chosen = useOpt ? a1 : a0;
-            for (int h = 0; h < heads; h++) for (int j = 0; j < m; j++) ap[(h * bits + bit) * m + j] = (float) chosen[h][j];
-            fit.commit(chosen);
-        }
-        trained = true;
-        LOG.info("{}: trained KSH hash ({} heads, {} bits, {} anchors) on {}×{} tokens in {} ms", name, heads, bits, m,
-                batch, n, (System.nanoTime() - t0) / 1_000_000);
-        return new TrainReport(initial, optimised, kept);
-    }
-
-    private static int[] permutation(int n, SplittableRandom rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int tmp = p[i];
-            p[i] = p[j];
-            p[j] = tmp;
-        }
-        return p;
-    }
-
-    /**
-     * Sparse top-k supervision S0 per group: row i of group g has {@code count[g·N+i]} entries at
-     * {@code cols/vals[(g·N+i)·2k ...]} (+1 for the k most similar tokens, −1 for the k least).
-     */
-    record Supervision(int n, int k, int[] cols, float[] vals, int[] count) {
-    }
-
-    Supervision supervision(float[] x, int xOff, int ldx, int batch, int n, int k) {
-        int g = batch * heads;
-        int cap = 2 * k;
-        int[] cols = new int[g * n * cap];
-        float[] vals = new float[g * n * cap];
-        int[] count = new int[g * n];
-        int blocks = (n + GRAM_ROWS - 1) / GRAM_ROWS;
-        Parallel.forRange(g * blocks, 1, (i0, i1) -> {
-            float[] gram = new float[GRAM_ROWS * n];
-            int[] hiIdx = new int[k];
-            float[] hiVal = new float[k];
-            int[] loIdx = new int[k];
-            float[] loVal = new float[k];
-            for (int item = i0; item < i1; item++) {
-                int gi = item / blocks;
-                int r0 = (item % blocks) * GRAM_ROWS;
-                int rb = Math.min(GRAM_ROWS, n - r0);
-                int base = xOff + (gi / heads) * n * ldx + (gi % heads) * headDim;
-                Gemm.nt(rb, n, headDim, x, base + r0 * ldx, ldx, x, base, ldx, gram, 0, n, false);
-                for (int i = 0; i < rb; i++) {
-                    topK(gram, i * n, n, k, hiIdx, hiVal, loIdx, loVal);
-                    int row = gi * n + r0 + i;
-                    int o = row * cap;
-                    int c = 0;
-                    for (int q = 0; q < k; q++) {
-                        boolean alsoLow = false;
-                        for (int p = 0; p < k; p++) alsoLow |= loIdx[p] == hiIdx[q];
-                        if (!alsoLow) {
-                            cols[o + c] = hiIdx[q];
-                            vals[o + c++] = 1f;
-                        }
-                    }
-                    for (int q = 0; q < k; q++) {
-                        cols[o + c] = loIdx[q];
-                        vals[o + c++] = -1f;
-                    }
-                    count[row] = c;
-                }
-            }
-        });
-        return new Supervision(n, k, cols, vals, count);
-    }
-
-    /** Indices of the k largest and k smallest of g[off .. off+n) (ties: lower index first). */
-    private static void topK(float[] g, int off, int n, int k, int[] hiIdx, float[] hiVal, int[] loIdx, float[] loVal) {
-        int hc = 0;
-        int lc = 0;
-        for (int j = 0; j < n; j++) {
-            float v = g[off + j];
-            if (hc < k || v > hiVal[hc - 1]) {
-                int p = hc < k ? hc++ : k - 1;
-                while (p > 0 && hiVal[p - 1] < v) {
-                    hiVal[p] = hiVal[p - 1];
-                    hiIdx[p] = hiIdx[p - 1];
-                    p--;
-                }
-                hiVal[p] = v;
-                hiIdx[p] = j;
-            }
-            if (lc < k || v < loVal[lc - 1]) {
-                int p = lc < k ? lc++ : k - 1;
-                while (p > 0 && loVal[p - 1] > v) {
-                    loVal[p] = loVal[p - 1];
-                    loIdx[p] = loIdx[p - 1];
-                    p--;
-                }
-                loVal[p] = v;
-                loIdx[p] = j;
-            }
-        }
-    }
-
-    /**
-     * The relaxed and hard KSH objectives of the greedy fit for one bit, with residual
-     * S = r·S0 − Σ_{u&lt;t} y_u y_uᵀ per (image, head). Loss per head h (summing over heads gives
-     * the reference's mean over images and heads): −Σ_b yᵀ S y / (B·H·N·r).
-     */
-    static final class Fit {
-        private final float[] kk;
-        private final Supervision sup;
-        private final int batch;
-        private final int heads;
-        private final int n;
-        private final int m;
-        private final int bits;
-        private final List<float[]> kept = new ArrayList<>();
-
-        Fit(float[] kk, Supervision sup, int batch, int heads, int n, int m, int bits) {
-            this.kk = kk;
-            this.sup = sup;
-            this.batch = batch;
-            this.heads = heads;
-            this.n = n;
-            this.m = m;
-            this.bits = bits;
-        }
-
-        private double scale() {
-            return 1.0 / ((double) batch * heads * n * bits);
-        }
-
-        /** y = K a for group g (pre-activation). */
-        private void project(int g, double[] a, double[] u) {
-            for (int i = 0; i < n; i++) {
-                int o = (g * n + i) * m;
-                double s = 0;
-                for (int j = 0; j < m; j++) s += kk[o + j] * a[j];
-                u[i] = s;
-            }
-        }
-
-        /** (S + Sᵀ)·y into out, and returns yᵀ S y, for group g. */
-        private double residual(int g, double[] y, double[] out) {
-            java.util.Arrays.fill(out, 0);
-            double quad = 0;
-            int cap = 2 * sup.k();
-            for (int i = 0; i < n; i++) {
-                int row = g * n + i;
-                int o = row * cap;
-                double si = 0;
-                for (int e = 0; e < sup.count()[row]; e++) {
-                    int j = sup.cols()[o + e];
-                    double v = sup.vals()[o + e] * bits;
-                    si += v * y[j];
-                    out[j] += v * y[i];
-                }
-                out[i] += si;
-                quad += y[i] * si;
-            }
-            for (float[] yu : kept) {
-                double p = 0;
-                for (int i = 0; i < n; i++) p += yu[g * n + i] * y[i];
-                quad -= p * p;
-                for (int i = 0; i < n; i++) out[i] -= 2 * p * yu[g * n + i];
-            }
-            return quad;
-        }
-
-        static double phi(double u) {
-            return 2.0 / (1.0 + Math.exp(-u)) - 1.0;
-        }
-
-        /**
-         * Relaxed loss of head h at a; grad (length m) receives its gradient when non-null. The
-         * images run in parallel (when the caller is not already a pool task) and their parts are
-         * summed in image order, so the result does not depend on the thread count.
-         */
-        double relaxedLoss(int h, double[] a, double[] grad) {
-            double[] lossPart = new double[batch];
-            double[][] gradPart = grad == null ? null : new double[batch][m];
-            Parallel.forRange(batch, Math.max(1, 16384 / Math.max(1, n * (2 * m + 2 * sup.k() + kept.size()))),
-                    (b0, b1) -> {
-                        double[] u = new double[n];
-                        double[] y = new double[n];
-                        double[] sy = new double[n];
-                        for (int b = b0; b < b1; b++) {
-                            int g = b * heads + h;
-                            project(g, a, u);
-                            for (int i = 0; i < n; i++) y[i] = phi(u[i]);
-                            lossPart[b] = -residual(g, y, sy) * scale();
-                            if (gradPart == null) continue;
-                            double[] gp = gradPart[b];
-                            for (int i = 0; i < n; i++) {
-                                double du = -sy[i] * scale() * 0.5 * (1 - y[i] * y[i]);
-                                int o = (g * n + i) * m;
-                                for (int j = 0; j < m; j++) gp[j] += du * kk[o + j];
-                            }
-                        }
-                    });
-            double loss = 0;
-            if (grad != null) java.util.Arrays.fill(grad, 0);
-            for (int b = 0; b < batch; b++) {
-                loss += lossPart[b];
-                if (grad != null) for (int j = 0; j < m; j++) grad[j] += gradPart[b][j];
-            }
-            return loss;
-        }
-
-        /** Loss of head h with hard ±1 codes (u &gt; 0 → +1, else −1). */
-        double hardLoss(int h, double[] a) {
-            double[] u = new double[n];
-            double[] sy = new double[n];
-            double loss = 0;
-            for (int b = 0; b < batch; b++) {
-                int g = b * heads + h;
-                project(g, a, u);
-                for (int i = 0; i < n; i++) u[i] = u[i] > 0 ? 1 : -1;
-                loss -= residual(g, u, sy) * scale();
-            }
-            return loss;
-        }
-
-        /** Nesterov SGD (PyTorch semantics, no dampening or decay) from a0; returns the new a. */
-        double[] optimise(int h, double[] a0, TrainConfig cfg) {
-            double[] a = a0.clone();
-            double[] grad = new double[m];
-            double[] buf = null;
-            double mom = cfg.momentum();
-            double lr = cfg.learningRate();
-            for (int s = 0; s < cfg.steps(); s++) {
-                relaxedLoss(h, a, grad);
-                if (buf == null) {
-                    buf = grad.clone();
-                } else {
-                    for (int j = 0; j < m; j++) buf[j] = mom * buf[j] + grad[j];
-                }
-                for (int j = 0; j < m; j++) a[j] -= lr * (grad[j] + mom * buf[j]);
-            }
-            return a;
-        }
-
-        /** S ← S − y yᵀ with y the hard codes of the chosen a per head. */
-        void commit(double[][] chosen) {
-            float[] y = new float[batch * heads * n];
-            double[] u = new double[n];
-            for (int g = 0; g < batch * heads; g++) {
-                project(g, chosen[g % heads], u);
-                for (int i = 0; i < n; i++) y[g * n + i] = u[i] > 0 ? 1f : -1f;
-            }
-            kept.add(y);
-        }
-    }
-
-    // ---- sign codes (LinAngularAttention_binary) -----------------------------------------------
-
-    /**
-     * Sign codes of the normalised rows x (layout as {@link #encode}, r = d ≤ 64): bit c of token n
-     * = 1[x_c − mean(x) &gt; 0] where the mean runs over the whole tensor (all images, tokens,
-     * heads and channels, as the reference; it is a constant for backward), with the STE of
-     * clamp(x, 0, 1): the gradient passes where 0 ≤ x ≤ 1 (PyTorch's clamp gradient is inclusive).
-     */
-    public static Encoding signEncode(float[] x, int xOff, int ldx, int batch, int n, int heads, int d) {
-        if (d < 1 || d > BitCodes.MAX_BITS) throw new IllegalArgumentException("sign codes need head dim in [1, 64], got " + d);
-        double s = 0;
-        for (int b = 0; b < batch; b++) {
-            for (int k = 0; k < n; k++) {
-                int o = xOff + (b * n + k) * ldx;
-                for (int c = 0; c < heads * d; c++) s += x[o + c];
-            }
-        }
-        long count = (long) batch * n * heads * d;
-        float mean = count == 0 ? 0f : (float) (s / count);
-        int g = batch * heads;
-        BitCodes codes = new BitCodes(g, n, d);
-        long[] words = codes.tokenWords();
-        long[] mask = new long[g * n];
-        Parallel.forRange(g * n, 256, (r0, r1) -> {
-            for (int row = r0; row < r1; row++) {
-                int gi = row / n;
-                int o = xOff + ((gi / heads) * n + row % n) * ldx + (gi % heads) * d;
-                long w = 0;
-                long pass = 0;
-                for (int c = 0; c < d; c++) {
-                    float v = x[o + c];
-                    if (v - mean > 0f) w |= 1L << c;
-                    if (v >= 0f && v <= 1f) pass |= 1L << c;
-                }
-                words[row] = w;
-                mask[row] = pass;
-            }
-        });
-        return new Encoding(codes, mask, null, null, null, null);
-    }
-
-    /** Backward of {@link #signEncode}: dx (same layout as x) += dCodes [groups, N, d] where the STE passes. */
-    public static void signBackward(Encoding enc, float[] dCodes, int xOff, int ldx, int heads, float[] dx) {
-        BitCodes codes = enc.codes;
-        int n = codes.tokens();
-        int d = codes.bits();
-        Parallel.forRange(codes.groups() * n, 256, (r0, r1) -> {
-            for (int row = r0; row < r1; row++) {
-                int gi = row / n;
-                int o = xOff + ((gi / heads) * n + row % n) * ldx + (gi % heads) * d;
-                long pass = enc.mask[row];
-                while (pass != 0) {
-                    int c = Long.numberOfTrailingZeros(pass);
-                    pass &= pass - 1;
-                    dx[o + c] += dCodes[row * d + c];
-                }
-            }
-        });
-    }
 }

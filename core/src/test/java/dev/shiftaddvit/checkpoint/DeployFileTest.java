@@ -56,7 +56,7 @@ class DeployFileTest {
                 .std(0.353f).build().build(1);
         SplittableRandom rng = new SplittableRandom(2);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
-        m.forward(dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1), false);
+        Reparam.trainHashes(m, dev.shiftaddvit.tensor.Tensor.zeros(2, 28, 28, 1));
         Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
         good = dir.resolve("good.safetensors");
         DeployFile.save(good, m, Map.of());

@@ -55,7 +55,7 @@ class DeployTest {
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         BatchSource hash = new BatchSource(FashionMnist.bundledSample().subset(100, 164), m.config().mean(),
                 m.config().std());
-        m.forward(hash.sequential(0, 64).images(), false);
+        Reparam.trainHashes(m, hash.sequential(0, 64).images());
         Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f, new float[]{0.5f, 0.5f}, 4),
                 rng);
         return m;

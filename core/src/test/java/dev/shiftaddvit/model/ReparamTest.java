@@ -61,7 +61,9 @@ class ReparamTest {
         Reparam.toAddAttention(m, KEEP_LAST, new SplittableRandom(2));
         for (int i = 0; i < depth - 1; i++) assertInstanceOf(AddAttention.class, m.blocks().get(i).attn());
         assertInstanceOf(SelfAttention.class, m.blocks().get(depth - 1).attn());
-        Tensor y = m.forward(images(m.config(), 2, 3), false);
+        Tensor x = images(m.config(), 2, 3);
+        Reparam.trainHashes(m, x);
+        Tensor y = m.forward(x, false);
         assertEquals(2 * m.config().numClasses(), y.size());
     }
 
@@ -81,10 +83,82 @@ class ReparamTest {
     }
 
     @Test
+    void convertedModelRefusesAForwardUntilTrainHashesTrainsEveryHash() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+        Tensor x = images(m.config(), 2, 4);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.forward(x, false));
+        assertTrue(e.getMessage().contains("stages.0.blocks.0.attn") && e.getMessage().contains("Reparam.trainHashes"),
+                e.getMessage());
+        Reparam.trainHashes(m, x);
+        for (var b : m.blocks()) assertInstanceOf(AddAttention.class, b.attn(), "the pass puts every layer back");
+        for (AddAttention a : Reparam.addAttentions(m)) assertTrue(a.hash().isTrained(), a.name());
+        float[] logits = m.forward(x, false).data();
+        // trained hashes are left alone: a second call changes neither the state nor the outputs
+        Map<String, float[]> state = new java.util.LinkedHashMap<>();
+        for (var t : m.buffers().entrySet()) state.put(t.getKey(), t.getValue().data().clone());
+        Reparam.trainHashes(m, images(m.config(), 2, 5));
+        for (var t : m.buffers().entrySet()) assertArrayEquals(state.get(t.getKey()), t.getValue().data(), t.getKey());
+        assertArrayEquals(logits, m.forward(x, false).data());
+    }
+
+    @Test
+    void trainHashesGivesTheStateOfTrainingEachLayerInOrderOnItsBlockInput() {
+        Tensor x = images(Configs.byName("pvt_v2_fmnist"), 4, 6);
+        Model pass = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(pass, Reparam.AttnOptions.DEFAULT, new SplittableRandom(7));
+        Reparam.trainHashes(pass, x);
+
+        // Independently: layer by layer, a fresh forward through the layers already trained gives the
+        // layer's input, on which AddAttention.trainHash trains it.
+        Model byLayer = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toAddAttention(byLayer, Reparam.AttnOptions.DEFAULT, new SplittableRandom(7));
+        for (var b : byLayer.blocks()) {
+            AddAttention a = (AddAttention) b.attn();
+            InputCapture capture = new InputCapture();
+            b.replaceAttn(capture);
+            assertThrows(InputCapture.Captured.class, () -> byLayer.forward(x, false));
+            b.replaceAttn(a);
+            a.trainHash(capture.input);
+        }
+        Map<String, Tensor> expected = byLayer.buffers();
+        assertEquals(expected.keySet(), pass.buffers().keySet());
+        for (var t : pass.buffers().entrySet()) {
+            assertArrayEquals(expected.get(t.getKey()).data(), t.getValue().data(), t.getKey());
+        }
+        assertArrayEquals(byLayer.forward(x, false).data(), pass.forward(x, false).data());
+    }
+
+    /** Stands in for an attention: records its input and stops the forward there. */
+    private static final class InputCapture implements dev.shiftaddvit.nn.Layer {
+        static final class Captured extends RuntimeException {
+        }
+
+        Tensor input;
+
+        @Override
+        public Tensor forward(Tensor x, boolean training) {
+            input = x;
+            throw new Captured();
+        }
+
+        @Override
+        public Tensor backward(Tensor dy) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<dev.shiftaddvit.nn.Parameter> parameters() {
+            return List.of();
+        }
+    }
+
+    @Test
     void moeWithEveryTokenOnMultEqualsTheModelBeforeIt() {
         Model m = Configs.byName("pvt_v2_fmnist").build(1);
         Reparam.toAddAttention(m, KEEP_LAST, new SplittableRandom(2));
         Tensor x = images(m.config(), 3, 4);
+        Reparam.trainHashes(m, x);
         float[] before = m.forward(x, false).data();
         ShiftAddSpec.Moe spec = Reparam.toMoe(m, FIXED, new SplittableRandom(5));
         // fc1, fc2 in 6 blocks + qk, v, proj in the 4 add-attention blocks (the softmax stage stays dense).
@@ -116,7 +190,7 @@ class ReparamTest {
         Model m = Configs.byName("pvt_v2_fmnist").build(1);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
         Tensor x = images(m.config(), 3, 4);
-        m.forward(x, false); // trains the hashes
+        Reparam.trainHashes(m, x);
         Reparam.toMoe(m, FIXED, new SplittableRandom(5));
         float[] expected = m.forward(x, false).data();
         Path f = dir.resolve("m.safetensors");
@@ -134,7 +208,7 @@ class ReparamTest {
         Model m = Configs.byName("vit_fmnist").build(1);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
         Tensor x = images(m.config(), 2, 4);
-        m.forward(x, false);
+        Reparam.trainHashes(m, x);
         ShiftAddSpec.Moe spec = Reparam.toMoe(m, FIXED, new SplittableRandom(5));
         assertEquals(m.blocks().size() * 5, spec.layers().size(), "qk, v, proj, fc1, fc2 per block");
         float[] expected = m.forward(x, false).data();
@@ -149,7 +223,7 @@ class ReparamTest {
     void checkpointWithoutHashBuffersIsRefusedByName(@TempDir Path dir) throws Exception {
         Model m = Configs.byName("pvt_v2_fmnist").build(1);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
-        m.forward(images(m.config(), 2, 4), false);
+        Reparam.trainHashes(m, images(m.config(), 2, 4));
         java.util.LinkedHashMap<String, Tensor> tensors = new java.util.LinkedHashMap<>();
         for (var p : m.parameters()) tensors.put(p.name(), p.value());
         Map<String, String> meta = new java.util.LinkedHashMap<>(m.config().toMetadata());

@@ -35,6 +35,7 @@ class ThreadCountIndependenceTest {
         assertSameBits("pvt_v2_fmnist with add-attention and MoE", () -> {
             Model m = Configs.byName("pvt_v2_fmnist").build(1);
             Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
+            Reparam.trainHashes(m, sample(m.config()).images());
             // fixed α: measured latencies (the default) differ from run to run by design
             Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, MoeLinear.DEFAULT_BALANCE_COEF,
                     new float[]{0.6f, 0.4f}, 32), new SplittableRandom(3));
@@ -50,6 +51,11 @@ class ThreadCountIndependenceTest {
         }
     }
 
+    /** The first 16 bundled sample images, normalised for c. */
+    private static Batch sample(ModelConfig c) {
+        return new BatchSource(FashionMnist.bundledSample().subset(0, 16), c.mean(), c.std()).sequential(0, 16);
+    }
+
     /** Logits and every parameter gradient of one forward/backward on 16 sample images. */
     private static List<float[]> step(Supplier<Model> model, int threads) {
         int before = Parallel.threads();
@@ -57,7 +63,7 @@ class ThreadCountIndependenceTest {
         try {
             Model m = model.get();
             ModelConfig c = m.config();
-            Batch b = new BatchSource(FashionMnist.bundledSample().subset(0, 16), c.mean(), c.std()).sequential(0, 16);
+            Batch b = sample(c);
             Tensor logits = m.forward(b.images(), true);
             Tensor d = Tensor.zeros(logits.shape());
             CrossEntropy.forwardBackward(logits.data(), b.labels(), b.size(), c.numClasses(), 0.1f, d.data());

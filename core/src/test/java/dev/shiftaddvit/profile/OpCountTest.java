@@ -4,7 +4,7 @@ import dev.shiftaddvit.kernel.BitCodes;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.shiftadd.AddAttention;
-import dev.shiftaddvit.shiftadd.KshHash;
+import dev.shiftaddvit.shiftadd.KshTraining;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.shiftadd.ShiftLinear;
 import dev.shiftaddvit.tensor.Tensor;
@@ -131,11 +131,11 @@ class OpCountTest {
     void addAttentionMultsDoNotDependOnTheCodesButItsAddsDo() {
         SplittableRandom rng = new SplittableRandom(5);
         AddAttention.Options opt = new AddAttention.Options(AddAttention.CodeKind.KSH, 8, 5, 9,
-                new KshHash.TrainConfig(3, 20, 5e-4, 0.9));
+                new KshTraining.TrainConfig(3, 20, 5e-4, 0.9));
         AddAttention a = new AddAttention("attn", 8, 2, true, opt, rng);
         Tensor x1 = random(rng, 2, 16, 8);
         Tensor x2 = random(rng, 2, 16, 8);
-        a.forward(x1, false); // trains the hash outside the profiled calls
+        a.trainHash(x1); // outside the profiled calls
         Profiler.Entry e1 = only(profile(() -> a.forward(x1, false)), "attn");
         OpCount m1 = OpCount.matAdd(a.lastEncoding().codes(), 4);
         Profiler.Entry e2 = only(profile(() -> a.forward(x2, false)), "attn");

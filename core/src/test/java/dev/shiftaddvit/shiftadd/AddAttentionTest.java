@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -27,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AddAttentionTest {
     private static final AddAttention.Options SMALL_KSH = new AddAttention.Options(AddAttention.CodeKind.KSH, 8, 5, 9,
-            new KshHash.TrainConfig(3, 100, 5e-4, 0.9));
+            new KshTraining.TrainConfig(3, 100, 5e-4, 0.9));
     private static final AddAttention.Options SMALL_SIGN = SMALL_KSH.withCodes(AddAttention.CodeKind.SIGN);
 
     /** The layer's parameters and hash state in double, and a naive forward. */
@@ -203,7 +204,8 @@ class AddAttentionTest {
             SplittableRandom rng = new SplittableRandom(1);
             AddAttention a = new AddAttention("attn", 12, 3, true, opt, rng);
             Tensor x = GradCheck.randn(rng, 1f, 2, 11, 12);
-            Tensor y = a.forward(x, false);   // trains KSH on this batch first
+            if (a.hash() != null) a.trainHash(x);
+            Tensor y = a.forward(x, false);
             if (a.hash() != null) assertTrue(a.hash().isTrained());
             Ref ref = new Ref(a);
             float[] codes = new float[2 * 3 * 11 * ref.r];
@@ -228,8 +230,8 @@ class AddAttentionTest {
         int c = 8;
         AddAttention a = new AddAttention("attn", c, 2, true, opt, rng);
         Tensor x = GradCheck.randn(rng, 1f, batch, n, c);
-        a.forward(x, false);   // train the hash
         if (a.hash() != null) {
+            a.trainHash(x);
             float[] ap = a.hash().projection().data();
             for (int i = 0; i < ap.length; i++) ap[i] *= 4f;   // more pre-activations inside (0, 1)
         }
@@ -299,8 +301,28 @@ class AddAttentionTest {
                 for (int i = 0; i < v.length; i++) v[i] = (float) (0.5 * Init.gaussian(rng));
             }
             a.freezeCodes(true);
-            GradCheck.check(a, GradCheck.randn(rng, 1f, 2, 10, 8), true, 40, 2e-2, 5);
+            Tensor x = GradCheck.randn(rng, 1f, 2, 10, 8);
+            if (a.hash() != null) a.trainHash(x);
+            GradCheck.check(a, x, true, 40, 2e-2, 5);
         }
+    }
+
+    @Test
+    void forwardOnAnUntrainedHashIsRefusedWithTheLayersNameAndTrainsNothing() {
+        SplittableRandom rng = new SplittableRandom(12);
+        AddAttention a = new AddAttention("stages.1.blocks.0.attn", 8, 2, true, SMALL_KSH, rng);
+        Tensor x = GradCheck.randn(rng, 1f, 2, 9, 8);
+        for (boolean training : new boolean[]{false, true}) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.forward(x, training));
+            assertTrue(e.getMessage().contains("stages.1.blocks.0.attn"), e.getMessage());
+            assertTrue(e.getMessage().contains("Reparam.trainHashes"), e.getMessage());
+        }
+        assertFalse(a.hash().isTrained());
+        a.trainHash(x);
+        assertArrayEquals(new int[]{2, 9, 8}, a.forward(x, false).shape());
+        // sign codes have no state to train: their first forward runs
+        AddAttention sign = new AddAttention("s", 8, 2, true, SMALL_SIGN, rng);
+        assertArrayEquals(new int[]{2, 9, 8}, sign.forward(x, false).shape());
     }
 
     @Test
@@ -308,7 +330,7 @@ class AddAttentionTest {
         SplittableRandom rng = new SplittableRandom(6);
         AddAttention a = new AddAttention("attn", 8, 2, true, SMALL_KSH, rng);
         Tensor x = GradCheck.randn(rng, 1f, 2, 9, 8);
-        a.forward(x, false);
+        a.trainHash(x);
         // zero qk rows for head 0 and zero values everywhere: ‖qk‖ = 0 and ‖U‖ = 0
         float[] w = ((Linear) a.qk()).weight().value().data();
         for (int o = 0; o < 4; o++) {
@@ -376,7 +398,9 @@ class AddAttentionTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(dense.kv().bias().value().data(), c, 2 * c),
                 ((Linear) a.v()).bias().value().data());
         assertArrayEquals(dense.proj().weight().value().data(), ((Linear) a.proj()).weight().value().data());
-        Tensor y = a.forward(GradCheck.randn(rng, 1f, 2, 16, c), false);
+        Tensor x = GradCheck.randn(rng, 1f, 2, 16, c);
+        a.trainHash(x);
+        Tensor y = a.forward(x, false);
         assertArrayEquals(new int[]{2, 16, c}, y.shape());
     }
 
@@ -385,7 +409,7 @@ class AddAttentionTest {
         SplittableRandom rng = new SplittableRandom(9);
         AddAttention a = new AddAttention("blocks.0.attn", 8, 2, true, SMALL_KSH, rng);
         Tensor x = GradCheck.randn(rng, 1f, 2, 12, 8);
-        KshHash.TrainReport rep = a.trainHash(x, new SplittableRandom(10));
+        KshTraining.TrainReport rep = a.trainHash(x, new SplittableRandom(10));
         assertEquals(8, rep.initialLoss().length);
         Tensor y = a.forward(x, false);
         Map<String, Tensor> buf = a.buffers();

@@ -8,52 +8,16 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static dev.shiftaddvit.shiftadd.HashInputs.normalisedRows;
+import static dev.shiftaddvit.shiftadd.HashInputs.small;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** KSH state, inference map, STE backward, one-shot training, and the sign-code variant. */
+/** KSH state, inference map and STE backward (training: {@link KshTrainingTest}). */
 class KshHashTest {
-    /** Rows [batch, n, heads·d] (plus padding to ld), each head slice L2-normalised. */
-    static float[] normalisedRows(SplittableRandom rnd, int batch, int n, int heads, int d, int ld) {
-        float[] x = new float[batch * n * ld];
-        for (int row = 0; row < batch * n; row++) {
-            for (int h = 0; h < heads; h++) {
-                int o = row * ld + h * d;
-                double ss = 0;
-                for (int c = 0; c < d; c++) {
-                    x[o + c] = (float) Init.gaussian(rnd);
-                    ss += x[o + c] * x[o + c];
-                }
-                for (int c = 0; c < d; c++) x[o + c] /= (float) Math.sqrt(ss);
-            }
-        }
-        return x;
-    }
-
-    /** Clustered rows: each token = one of `clusters` random centres plus noise, normalised per head. */
-    static float[] clusteredRows(SplittableRandom rnd, int batch, int n, int heads, int d, int clusters, int[] label) {
-        float[][] centres = new float[clusters * heads][d];
-        for (float[] c : centres) for (int i = 0; i < d; i++) c[i] = (float) Init.gaussian(rnd);
-        float[] x = new float[batch * n * heads * d];
-        for (int row = 0; row < batch * n; row++) {
-            int cl = rnd.nextInt(clusters);
-            label[row] = cl;
-            for (int h = 0; h < heads; h++) {
-                int o = (row * heads + h) * d;
-                double ss = 0;
-                for (int c = 0; c < d; c++) {
-                    x[o + c] = centres[cl * heads + h][c] + 0.15f * (float) Init.gaussian(rnd);
-                    ss += x[o + c] * x[o + c];
-                }
-                for (int c = 0; c < d; c++) x[o + c] /= (float) Math.sqrt(ss);
-            }
-        }
-        return x;
-    }
-
     /** Independent double computation of z for image b, head h, token k (σ from that image and head). */
     static double[] referenceZ(KshHash hash, float[] x, int ld, int b, int n, int h, int k) {
         int d = hash.headDim();
@@ -83,11 +47,6 @@ class KshHashTest {
         }
         return z;
     }
-
-    private static KshHash.TrainConfig small() {
-        return new KshHash.TrainConfig(3, 100, 5e-4, 0.9);
-    }
-
     @Test
     void stateIsNamedAndShapedAndLoadsBack() {
         KshHash hash = new KshHash("blocks.0.attn", 3, 8, 16, 25, new SplittableRandom(1));
@@ -111,7 +70,7 @@ class KshHashTest {
 
         SplittableRandom rnd = new SplittableRandom(2);
         float[] x = normalisedRows(rnd, 2, 30, 3, 8, 24);
-        hash.train(x, 0, 24, 2, 30, small(), new SplittableRandom(3));
+        KshTraining.train(hash, x, 0, 24, 2, 30, small(), new SplittableRandom(3));
         KshHash other = new KshHash("blocks.0.attn", 3, 8, 16, 25, new SplittableRandom(9));
         other.load(hash.state());
         assertTrue(other.isTrained());
@@ -137,10 +96,10 @@ class KshHashTest {
         int ld = heads * d + 1;
         KshHash hash = new KshHash("attn", heads, d, bits, anchors, new SplittableRandom(5));
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
-        hash.train(x, 0, ld, batch, n, small(), new SplittableRandom(6));
+        KshTraining.train(hash, x, 0, ld, batch, n, small(), new SplittableRandom(6));
         // a different batch at inference: σ comes from it, not from training
         float[] y = normalisedRows(rnd, batch, n, heads, d, ld);
-        KshHash.Encoding e = hash.encode(y, 0, ld, batch, n, true);
+        CodeEncoding e = hash.encode(y, 0, ld, batch, n, true);
         BitCodes codes = e.codes();
         String what = anchors + " anchors, " + bits + " bits";
         int checked = 0;
@@ -164,7 +123,7 @@ class KshHashTest {
         assertTrue(checked > batch * heads * n * (bits - 1), what);
         // per-image σ: encoding one image alone gives that image's codes
         float[] one = java.util.Arrays.copyOfRange(y, n * ld, 2 * n * ld);
-        KshHash.Encoding e1 = hash.encode(one, 0, ld, 1, n, false);
+        CodeEncoding e1 = hash.encode(one, 0, ld, 1, n, false);
         for (int h = 0; h < heads; h++) {
             for (int k = 0; k < n; k++) {
                 assertEquals(codes.tokenWords()[(1 * heads + h) * n + k], e1.codes().tokenWords()[h * n + k], what);
@@ -185,9 +144,9 @@ class KshHashTest {
         int r = 8;
         KshHash hash = new KshHash("attn", heads, d, r, 5, new SplittableRandom(8));
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
-        hash.train(x, 0, ld, batch, n, small(), new SplittableRandom(9));
+        KshTraining.train(hash, x, 0, ld, batch, n, small(), new SplittableRandom(9));
         for (int i = 0; i < hash.projection().size(); i++) hash.projection().data()[i] *= 3f;   // more z in (0, 1)
-        KshHash.Encoding e = hash.encode(x, 0, ld, batch, n, true);
+        CodeEncoding e = hash.encode(x, 0, ld, batch, n, true);
         float[] dc = new float[batch * heads * n * r];
         for (int i = 0; i < dc.length; i++) dc[i] = (float) Init.gaussian(rnd);
         float[] dx = new float[x.length];
@@ -249,200 +208,5 @@ class KshHashTest {
             }
         }
         return loss;
-    }
-
-    @Test
-    void trainingIsSeededAndTakesAnchorsFromImageZeroAndMuFromTheBatch() {
-        SplittableRandom rnd = new SplittableRandom(10);
-        int batch = 3;
-        int n = 20;
-        int heads = 2;
-        int d = 6;
-        int ld = heads * d;
-        float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
-        KshHash h1 = new KshHash("attn", heads, d, 8, 7, new SplittableRandom(11));
-        KshHash h2 = new KshHash("attn", heads, d, 8, 7, new SplittableRandom(11));
-        KshHash.TrainReport rep = h1.train(x, 0, ld, batch, n, small(), new SplittableRandom(12));
-        h2.train(x, 0, ld, batch, n, small(), new SplittableRandom(12));
-        assertTrue(h1.isTrained());
-        for (String k : h1.state().keySet()) {
-            assertArrayEquals(h1.state().get(k).data(), h2.state().get(k).data(), k + " differs between seeded runs");
-        }
-        // anchors: tokens of image 0, the same token for every head, all distinct
-        float[] an = h1.anchorPoints().data();
-        java.util.Set<Integer> used = new java.util.HashSet<>();
-        for (int j = 0; j < 7; j++) {
-            int found = -1;
-            for (int k = 0; k < n && found < 0; k++) {
-                boolean all = true;
-                for (int h = 0; h < heads; h++) {
-                    for (int c = 0; c < d; c++) all &= an[(h * 7 + j) * d + c] == x[k * ld + h * d + c];
-                }
-                if (all) found = k;
-            }
-            assertTrue(found >= 0, "anchor " + j + " is not a token of image 0");
-            assertTrue(used.add(found), "anchor token repeated");
-        }
-        // μ: the batch mean of the kernel values
-        for (int h = 0; h < heads; h++) {
-            for (int j = 0; j < 7; j++) {
-                double s = 0;
-                for (int b = 0; b < batch; b++) {
-                    double sigma = 0;
-                    double[] dj = new double[n];
-                    for (int k = 0; k < n; k++) {
-                        for (int jj = 0; jj < 7; jj++) {
-                            double dd = 0;
-                            for (int c = 0; c < d; c++) {
-                                double diff = x[(b * n + k) * ld + h * d + c] - an[(h * 7 + jj) * d + c];
-                                dd += diff * diff;
-                            }
-                            sigma += dd;
-                            if (jj == j) dj[k] = dd;
-                        }
-                    }
-                    sigma /= n * 7.0;
-                    for (int k = 0; k < n; k++) s += Math.exp(-dj[k] / (2 * sigma));
-                }
-                assertEquals(s / (batch * n), h1.kernelMean().data()[h * 7 + j], 1e-5);
-            }
-        }
-        // the report keeps the better of initial / optimised for every bit
-        for (int t = 0; t < 8; t++) {
-            assertEquals(rep.optimisedLoss()[t] < rep.initialLoss()[t], rep.keptOptimised()[t]);
-        }
-        // a different seed picks other anchors
-        KshHash h3 = new KshHash("attn", heads, d, 8, 7, new SplittableRandom(11));
-        h3.train(x, 0, ld, batch, n, small(), new SplittableRandom(13));
-        assertFalse(java.util.Arrays.equals(h1.anchorPoints().data(), h3.anchorPoints().data()));
-    }
-
-    @Test
-    void fewTokensTakeAnchorsFromLaterImagesAndTooFewFail() {
-        SplittableRandom rnd = new SplittableRandom(14);
-        float[] x = normalisedRows(rnd, 3, 4, 1, 3, 3);
-        KshHash hash = new KshHash("attn", 1, 3, 4, 10, new SplittableRandom(15));
-        hash.train(x, 0, 3, 3, 4, small(), new SplittableRandom(16));
-        assertTrue(hash.isTrained());
-        KshHash big = new KshHash("attn", 1, 3, 4, 13, new SplittableRandom(15));
-        assertThrows(IllegalArgumentException.class, () -> big.train(x, 0, 3, 3, 4, small(), new SplittableRandom(16)));
-    }
-
-    @Test
-    void relaxedLossGradientMatchesFiniteDifferences() {
-        SplittableRandom rnd = new SplittableRandom(17);
-        int batch = 2;
-        int heads = 2;
-        int n = 12;
-        int m = 5;
-        int bits = 8;
-        int d = 4;
-        float[] x = normalisedRows(rnd, batch, n, heads, d, heads * d);
-        KshHash hash = new KshHash("attn", heads, d, bits, m, new SplittableRandom(18));
-        KshHash.Supervision sup = hash.supervision(x, 0, heads * d, batch, n, 3);
-        float[] kk = new float[batch * heads * n * m];
-        for (int i = 0; i < kk.length; i++) kk[i] = (float) (0.3 * Init.gaussian(rnd));
-        KshHash.Fit fit = new KshHash.Fit(kk, sup, batch, heads, n, m, bits);
-        double[][] chosen = new double[heads][m];
-        for (double[] c : chosen) for (int j = 0; j < m; j++) c[j] = Init.gaussian(rnd);
-        fit.commit(chosen);   // include one rank-one residual term
-        double[] a = new double[m];
-        for (int j = 0; j < m; j++) a[j] = 2 * Init.gaussian(rnd);
-        double[] grad = new double[m];
-        fit.relaxedLoss(1, a, grad);
-        for (int j = 0; j < m; j++) {
-            double h = 1e-6;
-            double old = a[j];
-            a[j] = old + h;
-            double lp = fit.relaxedLoss(1, a, null);
-            a[j] = old - h;
-            double lm = fit.relaxedLoss(1, a, null);
-            a[j] = old;
-            assertEquals((lp - lm) / (2 * h), grad[j], 1e-6 + 1e-5 * Math.abs(grad[j]));
-        }
-        // supervision rows: +1 for the k most similar (incl. itself), −1 for the k least
-        int row = 5;   // group 0, token 5
-        int cnt = sup.count()[row];
-        assertEquals(6, cnt);
-        boolean selfPlus = false;
-        for (int e = 0; e < cnt; e++) selfPlus |= sup.cols()[row * 6 + e] == 5 && sup.vals()[row * 6 + e] == 1f;
-        assertTrue(selfPlus);
-    }
-
-    @Test
-    void trainedCodesSeparateClusters() {
-        SplittableRandom rnd = new SplittableRandom(19);
-        int batch = 2;
-        int n = 48;
-        int heads = 2;
-        int d = 8;
-        int[] label = new int[batch * n];
-        float[] x = clusteredRows(rnd, batch, n, heads, d, 4, label);
-        KshHash hash = new KshHash("attn", heads, d, 16, 25, new SplittableRandom(20));
-        KshHash.TrainReport rep = hash.train(x, 0, heads * d, batch, n, new KshHash.TrainConfig(10, 100, 5e-4, 0.9),
-                new SplittableRandom(21));
-        BitCodes codes = hash.encode(x, 0, heads * d, batch, n, false).codes();
-        double within = 0;
-        double between = 0;
-        long nw = 0;
-        long nb = 0;
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int g = b * heads + h;
-                for (int i = 0; i < n; i++) {
-                    for (int j = i + 1; j < n; j++) {
-                        int ham = Long.bitCount(codes.tokenWords()[g * n + i] ^ codes.tokenWords()[g * n + j]);
-                        if (label[b * n + i] == label[b * n + j]) {
-                            within += ham;
-                            nw++;
-                        } else {
-                            between += ham;
-                            nb++;
-                        }
-                    }
-                }
-            }
-        }
-        within /= nw;
-        between /= nb;
-        assertTrue(within < 0.5 * between, "within-cluster Hamming " + within + " vs between " + between);
-        double kept = 0;
-        for (int t = 0; t < 16; t++) kept += Math.min(rep.initialLoss()[t], rep.optimisedLoss()[t]);
-        assertTrue(kept < 0, "greedy KSH objective should be negative (agreement), got " + kept);
-    }
-
-    @Test
-    void signCodesUseTheGlobalMeanAndAnInclusiveClampMask() {
-        SplittableRandom rnd = new SplittableRandom(22);
-        int batch = 2;
-        int n = 7;
-        int heads = 3;
-        int d = 5;
-        int ld = heads * d;
-        float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
-        x[3] = 0f;
-        x[4] = 1f;
-        double mean = 0;
-        for (float v : x) mean += v;
-        mean /= x.length;
-        KshHash.Encoding e = KshHash.signEncode(x, 0, ld, batch, n, heads, d);
-        assertEquals(d, e.codes().bits());
-        float[] dc = new float[batch * heads * n * d];
-        for (int i = 0; i < dc.length; i++) dc[i] = (float) Init.gaussian(rnd);
-        float[] dx = new float[x.length];
-        KshHash.signBackward(e, dc, 0, ld, heads, dx);
-        for (int b = 0; b < batch; b++) {
-            for (int k = 0; k < n; k++) {
-                for (int h = 0; h < heads; h++) {
-                    int g = b * heads + h;
-                    for (int c = 0; c < d; c++) {
-                        float v = x[(b * n + k) * ld + h * d + c];
-                        if (Math.abs(v - mean) > 1e-6) assertEquals(v - mean > 0, e.codes().get(g, k, c));
-                        float expect = v >= 0 && v <= 1 ? dc[(g * n + k) * d + c] : 0f;
-                        assertEquals(expect, dx[(b * n + k) * ld + h * d + c]);
-                    }
-                }
-            }
-        }
     }
 }
