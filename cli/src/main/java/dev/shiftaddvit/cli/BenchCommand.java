@@ -8,6 +8,7 @@ import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.model.ForwardFootprint;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.profile.Profiler;
+import dev.shiftaddvit.train.TrainingSpeed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
         Speed.Result r = Speed.measure(m, batch, seconds);
         List<Profiler.Entry> prof = profile ? Speed.profile(m, batch) : List.of();
         List<Profiler.Entry> trainProf = new ArrayList<>();
-        double trainIps = train ? Speed.trainingImagesPerSecond(m, trainBatch, seconds, profile, trainProf) : 0;
+        double trainIps = train ? TrainingSpeed.imagesPerSecond(m, trainBatch, seconds, profile, trainProf) : 0;
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("config", m.config().name());

@@ -1,12 +1,9 @@
 package dev.shiftaddvit.eval;
 
-import dev.shiftaddvit.kernel.CrossEntropy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
-import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.Tensor;
-import dev.shiftaddvit.train.AdamW;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,8 +12,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Timing of a model on random images: inference throughput at a batch size and batch-1 latency
- * percentiles, training steps per second, and a per-layer profile of one forward.
+ * Inference timing of a model on random images: throughput at a batch size, batch-1 latency
+ * percentiles, and a per-layer profile of one forward.
  */
 public final class Speed {
     /** Throughput at {@code batch} and the batch-1 latency median and 90th percentile over {@code latencyRuns} passes. */
@@ -63,46 +60,6 @@ public final class Speed {
         double[] sorted = Arrays.copyOf(lat, n);
         Arrays.sort(sorted);
         return new Result(batch, ips, sorted[n / 2], sorted[Math.min(n - 1, (int) (n * 0.9))], n);
-    }
-
-    /** Training steps (forward, label-smoothed loss, backward, AdamW) per second on random images. */
-    public static double trainingImagesPerSecond(Model m, int batch, double seconds, boolean profile,
-                                          List<Profiler.Entry> profileOut) {
-        ModelConfig c = m.config();
-        Tensor x = randomImages(c, batch, 4);
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) labels[i] = i % c.numClasses();
-        AdamW opt = new AdamW(m.parameters(), 0.9f, 0.999f, 1e-8f, 0.05f);
-        long warmEnd = System.nanoTime() + (long) (seconds * 0.5e9);
-        do {
-            trainStep(m, opt, x, labels);
-        } while (System.nanoTime() < warmEnd);
-        int steps = 0;
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (seconds * 1e9);
-        do {
-            trainStep(m, opt, x, labels);
-            steps++;
-        } while (System.nanoTime() < end);
-        double ips = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
-        if (profile) {
-            Profiler.start();
-            try {
-                trainStep(m, opt, x, labels);
-            } finally {
-                profileOut.addAll(Profiler.stop());
-            }
-        }
-        return ips;
-    }
-
-    private static void trainStep(Model m, AdamW opt, Tensor x, int[] labels) {
-        for (Parameter p : m.parameters()) p.zeroGrad();
-        Tensor logits = m.forward(x, true);
-        Tensor d = Tensor.zeros(logits.shape());
-        CrossEntropy.forwardBackward(logits.data(), labels, labels.length, m.config().numClasses(), 0.1f, d.data());
-        m.backward(d);
-        opt.step(1e-4f);
     }
 
     /** Time per layer kind and per layer for one forward at the batch size, after a warm-up pass. */
