@@ -91,6 +91,7 @@ public final class Checkpoints {
         }
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();
+        List<String> nonFinite = new ArrayList<>();
         Map<String, Tensor> named = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) named.put(p.name(), p.value());
         Map<String, Tensor> buffers = model.buffers();
@@ -107,12 +108,17 @@ public final class Checkpoints {
                 continue;
             }
             System.arraycopy(t.data(), 0, p.getValue().data(), 0, t.size());
+            int bad = firstNonFinite(t.data());
+            if (bad >= 0) nonFinite.add(p.getKey() + " (" + t.data()[bad] + " at index " + bad + ")");
         }
         if (!missing.isEmpty() || !wrongShape.isEmpty()) {
             StringBuilder sb = new StringBuilder("checkpoint does not fit model " + cfg.name());
             if (!missing.isEmpty()) sb.append("; missing tensors: ").append(String.join(", ", missing));
             if (!wrongShape.isEmpty()) sb.append("; shape mismatches: ").append(String.join(", ", wrongShape));
             throw new InvalidInputException(src, sb.toString());
+        }
+        if (!nonFinite.isEmpty()) {
+            throw new InvalidInputException(src, "NaN or infinite values in " + String.join(", ", nonFinite));
         }
         // The buffers were copied into the live state; marked trained, the hashes run and trainHashes leaves them.
         for (var a : Reparam.addAttentions(model)) if (a.hash() != null) a.hash().setTrained(true);
@@ -121,5 +127,10 @@ public final class Checkpoints {
             if (!named.containsKey(name)) extras.put(name, read.apply(name));
         }
         return new Loaded(model, metadata, extras);
+    }
+
+    private static int firstNonFinite(float[] d) {
+        for (int i = 0; i < d.length; i++) if (!Float.isFinite(d[i])) return i;
+        return -1;
     }
 }

@@ -61,4 +61,26 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config, PvtV1Config 
     default SplittableRandom rng(long seed) {
         return new SplittableRandom(seed);
     }
+
+    /** The largest image side a config accepts; far above any ViT, small enough that token counts stay in int. */
+    int MAX_IMG_SIZE = 16384;
+
+    static void requireImageSize(String name, int imgSize) {
+        if (imgSize > MAX_IMG_SIZE) {
+            throw new ConfigException(name + ": image size " + imgSize + " is above " + MAX_IMG_SIZE);
+        }
+    }
+
+    /** One finite mean and one finite, positive std per input channel (std 0 would divide every pixel by zero). */
+    static void requireNormalisation(String name, int inChans, float[] mean, float[] std) {
+        if (mean.length != inChans || std.length != inChans) {
+            throw new ConfigException(name + ": mean/std need one value per input channel (" + inChans + ")");
+        }
+        for (int c = 0; c < inChans; c++) {
+            if (!Float.isFinite(mean[c]) || !(std[c] > 0) || !Float.isFinite(std[c])) {
+                throw new ConfigException(name + ": channel " + c + " has mean " + mean[c] + " and std " + std[c]
+                        + "; the mean must be finite and the std finite and positive");
+            }
+        }
+    }
 }

@@ -25,12 +25,11 @@ public record PvtV1Config(String name, int imgSize, int patchSize, int inChans, 
                 throw new ConfigException(name + ": stage " + i + " has a non-positive size or dim not divisible by heads");
             }
         }
+        ModelConfig.requireImageSize(name, imgSize);
         if (imgSize <= 0 || patchSize <= 0 || inChans <= 0 || numClasses <= 0) {
             throw new ConfigException(name + ": image size, patch size, channels and classes must be positive");
         }
-        if (mean.length != inChans || std.length != inChans) {
-            throw new ConfigException(name + ": mean/std need one value per input channel (" + inChans + ")");
-        }
+        ModelConfig.requireNormalisation(name, inChans, mean, std);
         // The class token joins the last stage's tokens, which then no longer form a grid to reduce.
         if (srRatios[s - 1] != 1) {
             throw new ConfigException(name + ": the last stage carries the class token, so its sr ratio must be 1, got "

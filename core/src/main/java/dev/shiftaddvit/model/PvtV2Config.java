@@ -24,12 +24,11 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
                 throw new ConfigException(name + ": stage " + i + " has a non-positive size or dim not divisible by heads");
             }
         }
+        ModelConfig.requireImageSize(name, imgSize);
         if (imgSize <= 0 || inChans <= 0 || numClasses <= 0 || stemKernel <= 0 || stemStride <= 0) {
             throw new ConfigException(name + ": image size, channels, classes and stem must be positive");
         }
-        if (mean.length != inChans || std.length != inChans) {
-            throw new ConfigException(name + ": mean/std need one value per input channel (" + inChans + ")");
-        }
+        ModelConfig.requireNormalisation(name, inChans, mean, std);
         int g = imgSize;
         for (int i = 0; i < s; i++) {
             g = i == 0 ? (g + 2 * (stemKernel / 2) - stemKernel) / stemStride + 1 : (g + 2 - 3) / 2 + 1;

@@ -14,6 +14,7 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
                         int depth, int heads, double mlpRatio, boolean qkvBias, boolean classToken, float eps,
                         float[] mean, float[] std) implements ModelConfig {
     public VitConfig {
+        ModelConfig.requireImageSize(name, imgSize);
         if (imgSize <= 0 || patchSize <= 0 || imgSize % patchSize != 0) {
             throw new ConfigException(name + ": image size " + imgSize + " must be a positive multiple of patch size " + patchSize);
         }
@@ -21,9 +22,7 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
             throw new ConfigException(name + ": channels, classes, depth, heads and dim must be positive, dim divisible by heads");
         }
         if (mlpRatio <= 0) throw new ConfigException(name + ": mlp ratio must be positive");
-        if (mean.length != inChans || std.length != inChans) {
-            throw new ConfigException(name + ": mean/std need one value per input channel (" + inChans + ")");
-        }
+        ModelConfig.requireNormalisation(name, inChans, mean, std);
     }
 
     public int gridSize() {

@@ -74,14 +74,24 @@ public final class AddAttention implements Layer {
 
     /** Layer options; DEFAULT is the released PVTv2 config (KSH, 16 bits, 25 anchors, 9 taps). */
     public record Options(CodeKind codes, int bits, int anchors, int taps, KshTraining.TrainConfig hashTraining) {
+        /**
+         * Bounds far above the published values (25 anchors, 9 taps) that keep a file's metadata
+         * from sizing the hash state or the conv weight past what any file holds.
+         */
+        public static final int MAX_ANCHORS = 1024;
+        public static final int MAX_TAPS = 99;
         public static final Options DEFAULT = new Options(CodeKind.KSH, KshHash.DEFAULT_BITS, KshHash.DEFAULT_ANCHORS, 9,
                 KshTraining.TrainConfig.DEFAULT);
 
         public Options {
             if (codes == null || hashTraining == null) throw new IllegalArgumentException("AddAttention options: null field");
             if (bits < 1 || bits > BitCodes.MAX_BITS) throw new IllegalArgumentException("code bits must be in [1, 64], got " + bits);
-            if (anchors < 1) throw new IllegalArgumentException("KSH anchors must be >= 1, got " + anchors);
-            if (taps < 1 || taps % 2 == 0) throw new IllegalArgumentException("conv taps must be odd and >= 1, got " + taps);
+            if (anchors < 1 || anchors > MAX_ANCHORS) {
+                throw new IllegalArgumentException("KSH anchors must be in [1, " + MAX_ANCHORS + "], got " + anchors);
+            }
+            if (taps < 1 || taps > MAX_TAPS || taps % 2 == 0) {
+                throw new IllegalArgumentException("conv taps must be odd and in [1, " + MAX_TAPS + "], got " + taps);
+            }
         }
 
         public Options withCodes(CodeKind kind) {

@@ -8,16 +8,20 @@ import dev.shiftaddvit.model.ForwardFootprint;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.PvtV2Config;
+import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.model.VitConfig;
 import dev.shiftaddvit.model.convert.Importer;
 import dev.shiftaddvit.model.convert.Naming;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -79,9 +83,44 @@ class HostileMetadataTest {
                 e.getMessage());
     }
 
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({"std, 0", "std, -0.3", "mean, NaN", "std, Infinity"})
+    void aNormalisationThatWouldTurnPixelsIntoNaNIsRefusedNamingTheFile(String key, String value, @TempDir Path dir)
+            throws Exception {
+        Path file = withMetadata(dir, key, value);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": ") && e.getMessage().contains("std"), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({"shiftadd.attn.anchors, 100000000", "shiftadd.attn.taps, 1000000001"})
+    void hashAndConvSizesFarPastThePublishedOnesAreRefusedBeforeAllocating(String key, String value, @TempDir Path dir)
+            throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(0);
+        Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(1));
+        Reparam.trainHashes(m, Tensor.zeros(2, 28, 28, 1));
+        Path file = withMetadata(dir, m, key, value);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": ") && e.getMessage().contains(value), e.getMessage());
+    }
+
+    @Test
+    void aWeightThatIsNaNIsRefusedNamingTheTensor(@TempDir Path dir) throws Exception {
+        Model m = Configs.byName("pvt_v2_fmnist").build(0);
+        m.parameters().get(3).value().data()[5] = Float.NaN;
+        Path file = dir.resolve("nan.safetensors");
+        Checkpoints.save(file, m, null, Map.of());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
+        assertTrue(e.getMessage().contains(m.parameters().get(3).name() + " (NaN at index 5)"), e.getMessage());
+    }
+
     /** The default model saved with one metadata field replaced. */
     private static Path withMetadata(Path dir, String key, String value) throws Exception {
-        Model m = Configs.byName("pvt_v2_fmnist").build(0);
+        return withMetadata(dir, Configs.byName("pvt_v2_fmnist").build(0), key, value);
+    }
+
+    /** The model saved with one metadata field replaced. */
+    private static Path withMetadata(Path dir, Model m, String key, String value) throws Exception {
         Path clean = dir.resolve("clean.safetensors");
         Checkpoints.save(clean, m, null, Map.of());
         Map<String, String> meta;
