@@ -2,7 +2,6 @@ package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
-import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,8 +45,7 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.apply();
         Path ckpt = TrainRun.checkpointFor(out);
-        AtomicFiles.requireWritable(out);
-        AtomicFiles.requireWritable(ckpt);
+        TrainRun.requireWritable(out, ckpt);
         Checkpoints.Loaded resumed = resume ? TrainRun.resumeFrom(ckpt) : null;
         Checkpoints.Loaded from = Checkpoints.load(model);
         Model m = resumed != null ? resumed.model() : from.model();

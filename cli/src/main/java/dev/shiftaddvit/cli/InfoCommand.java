@@ -67,13 +67,7 @@ final class InfoCommand implements Callable<Integer> {
     static List<LayerInfo> layers(Model m) {
         ModelConfig c = m.config();
         Tensor x = Tensor.zeros(1, c.imgSize(), c.imgSize(), c.inChans());
-        Profiler.start();
-        List<Profiler.Entry> entries;
-        try {
-            m.forward(x, false);
-        } finally {
-            entries = Profiler.stop();
-        }
+        List<Profiler.Entry> entries = Profiler.during(() -> m.forward(x, false));
         List<LayerInfo> out = new ArrayList<>();
         for (Profiler.Entry e : entries) {
             long params = 0;

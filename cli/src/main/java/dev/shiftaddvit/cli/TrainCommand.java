@@ -4,7 +4,6 @@ import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.TrainValFolders;
-import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -65,8 +64,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.apply();
         Path ckpt = checkpoint != null ? checkpoint : TrainRun.checkpointFor(out);
-        AtomicFiles.requireWritable(out);
-        AtomicFiles.requireWritable(ckpt);
+        TrainRun.requireWritable(out, ckpt);
         TrainConfig tc = hyper.resolve(limits.defaults(TrainOptions.TRAIN));
         Map<String, String> meta = new LinkedHashMap<>();
         if (resume && init != null) throw new IllegalArgumentException("--resume and --init exclude each other");

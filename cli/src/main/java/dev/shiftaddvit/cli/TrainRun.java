@@ -6,6 +6,8 @@ import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.LabeledImages;
+import dev.shiftaddvit.io.AtomicFiles;
+import dev.shiftaddvit.io.OutputFileException;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -54,6 +56,12 @@ final class TrainRun {
                     e.trainLoss(), e.trainAccuracy(), e.eval() == null ? Double.NaN : e.eval().top1()));
         }
         return sb.toString();
+    }
+
+    /** Fails before the first step when the model or its checkpoint could not be written. */
+    static void requireWritable(Path out, Path ckpt) throws OutputFileException {
+        AtomicFiles.requireWritable(out);
+        AtomicFiles.requireWritable(ckpt);
     }
 
     /** The training checkpoint beside an output file. */

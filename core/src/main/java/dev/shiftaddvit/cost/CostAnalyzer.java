@@ -29,13 +29,7 @@ public final class CostAnalyzer {
         if (images.rank() != 4 || images.dim(0) < 1) {
             throw new IllegalArgumentException("cost analysis needs a batch of images [B, H, W, C], got " + images);
         }
-        List<Profiler.Entry> entries;
-        Profiler.start();
-        try {
-            model.forward(images, false);
-        } finally {
-            entries = Profiler.stop();
-        }
+        List<Profiler.Entry> entries = Profiler.during(() -> model.forward(images, false));
         return report(model.config().name(), images.dim(0), entries, model.namedParameters(), model.buffers());
     }
 

@@ -66,14 +66,7 @@ public final class Speed {
     public static List<Profiler.Entry> profile(Model m, int batch) {
         Tensor x = randomImages(m.config(), batch, 3);
         m.forward(x, false);
-        Profiler.start();
-        List<Profiler.Entry> entries;
-        try {
-            m.forward(x, false);
-        } finally {
-            entries = Profiler.stop();
-        }
-        return entries;
+        return Profiler.during(() -> m.forward(x, false));
     }
 
     /** Nanoseconds and multiply-accumulates summed per layer kind, in order of first appearance. */

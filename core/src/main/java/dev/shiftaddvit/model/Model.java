@@ -7,6 +7,8 @@ import dev.shiftaddvit.shiftadd.AddAttention;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +21,27 @@ import java.util.Map;
 public interface Model extends Layer {
     ModelConfig config();
 
-    /** The transformer blocks in forward order. */
-    List<Block> blocks();
-
     /**
-     * For each block, the group that "which stages convert" selects: its stage in PVT, the block itself
-     * in ViT (which has one stage).
+     * The transformer blocks in forward order, grouped as "which stages convert" selects them: one
+     * group per stage in PVT, one block per group in ViT (which has one stage).
      */
-    int[] attentionGroups();
+    List<List<Block>> blockGroups();
+
+    /** The transformer blocks in forward order (read-only). */
+    default List<Block> blocks() {
+        List<Block> all = new ArrayList<>();
+        for (List<Block> g : blockGroups()) all.addAll(g);
+        return Collections.unmodifiableList(all);
+    }
+
+    /** For each block of {@link #blocks()}, the index of its group in {@link #blockGroups()}. */
+    default int[] attentionGroups() {
+        List<List<Block>> groups = blockGroups();
+        int[] g = new int[groups.stream().mapToInt(List::size).sum()];
+        int i = 0;
+        for (int s = 0; s < groups.size(); s++) for (int j = 0; j < groups.get(s).size(); j++) g[i++] = s;
+        return g;
+    }
 
     /** What has been reparameterised ({@link ShiftAddSpec#DENSE} for a dense model). */
     ShiftAddSpec shiftAdd();

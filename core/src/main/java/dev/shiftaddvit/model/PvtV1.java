@@ -13,21 +13,19 @@ import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
  * PVTv1 with the official whai362/PVT parameter names (patch_embed{s}.{proj,norm}, pos_embed{s},
  * block{s}.{j}.*, norm, cls_token, head; s = 1..4), so the original checkpoints load as they are.
  */
-public final class PvtV1 implements Model {
+public final class PvtV1 extends ReparamRecord {
     private final PvtV1Config config;
     private final List<Stage> stages = new ArrayList<>();
     private final LayerNorm norm;
     private final Parameter clsToken;
     private final Linear head;
     private int batch;
-    private ShiftAddSpec shiftAdd = ShiftAddSpec.DENSE;
 
     /** One resolution level: patch embedding conv + norm, position embedding [1, tokens, dim], blocks. */
     record Stage(Conv2d embed, LayerNorm embedNorm, Parameter pos, List<Block> blocks, int grid, int dim) {
@@ -70,27 +68,8 @@ public final class PvtV1 implements Model {
     }
 
     @Override
-    public List<Block> blocks() {
-        return StagedBlocks.all(stageBlocks());
-    }
-
-    @Override
-    public int[] attentionGroups() {
-        return StagedBlocks.groups(stageBlocks());
-    }
-
-    private List<List<Block>> stageBlocks() {
+    public List<List<Block>> blockGroups() {
         return stages.stream().map(Stage::blocks).toList();
-    }
-
-    @Override
-    public ShiftAddSpec shiftAdd() {
-        return shiftAdd;
-    }
-
-    @Override
-    public void setShiftAdd(ShiftAddSpec spec) {
-        shiftAdd = Objects.requireNonNull(spec);
     }
 
     @Override

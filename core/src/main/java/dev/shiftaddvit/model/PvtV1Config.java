@@ -122,100 +122,21 @@ public record PvtV1Config(String name, int imgSize, int patchSize, int inChans, 
     }
 
     /** Every field named at the call site; build() wants them all set and validates through the constructor. */
-    public static final class Builder {
-        private String name;
-        private Integer imgSize;
+    public static final class Builder extends PyramidConfigBuilder<Builder> {
         private Integer patchSize;
-        private Integer inChans;
-        private Integer numClasses;
-        private int[] embedDims;
-        private int[] heads;
-        private int[] mlpRatios;
-        private int[] srRatios;
-        private int[] depths;
-        private Boolean qkvBias;
-        private float[] mean;
-        private float[] std;
 
         private Builder(String name) {
-            this.name = name;
+            super(name);
         }
 
-        public Builder name(String v) {
-            name = v;
-            return this;
-        }
-
-        public Builder imgSize(int v) {
-            imgSize = v;
-            return this;
-        }
-
-        public Builder patchSize(int v) {
-            patchSize = v;
-            return this;
-        }
-
-        public Builder inChans(int v) {
-            inChans = v;
-            return this;
-        }
-
-        public Builder numClasses(int v) {
-            numClasses = v;
-            return this;
-        }
-
-        public Builder embedDims(int... v) {
-            embedDims = v;
-            return this;
-        }
-
-        public Builder heads(int... v) {
-            heads = v;
-            return this;
-        }
-
-        public Builder mlpRatios(int... v) {
-            mlpRatios = v;
-            return this;
-        }
-
-        public Builder srRatios(int... v) {
-            srRatios = v;
-            return this;
-        }
-
-        public Builder depths(int... v) {
-            depths = v;
-            return this;
-        }
-
-        public Builder qkvBias(boolean v) {
-            qkvBias = v;
-            return this;
-        }
-
-        public Builder mean(float... v) {
-            mean = v;
-            return this;
-        }
-
-        public Builder std(float... v) {
-            std = v;
-            return this;
-        }
+        /** Patch side of stage 0's embedding (later stages embed 2×2 patches). */
+        public Builder patchSize(int v) { patchSize = v; return this; }
 
         public PvtV1Config build() {
             return new PvtV1Config(need(name, "name"), need(imgSize, "imgSize"), need(patchSize, "patchSize"),
                     need(inChans, "inChans"), need(numClasses, "numClasses"), need(embedDims, "embedDims"),
                     need(heads, "heads"), need(mlpRatios, "mlpRatios"), need(srRatios, "srRatios"),
                     need(depths, "depths"), need(qkvBias, "qkvBias"), need(mean, "mean"), need(std, "std"));
-        }
-
-        private <T> T need(T value, String field) {
-            if (value == null) throw new ConfigException(name + ": PvtV1Config.Builder left " + field + " unset");
-            return value;
         }
     }
 

@@ -15,12 +15,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** PVTv2 with timm's parameter names (patch_embed, stages.s.{downsample, blocks.j, norm}, head). */
-public final class PvtV2 implements Model {
+public final class PvtV2 extends ReparamRecord {
     private final PvtV2Config config;
     private final List<Stage> stages = new ArrayList<>();
     private final Linear head;
     private int batch;
-    private ShiftAddSpec shiftAdd = ShiftAddSpec.DENSE;
 
     /** One resolution level: patch embedding conv + norm, blocks, final norm. */
     record Stage(Conv2d embed, LayerNorm embedNorm, List<Block> blocks, LayerNorm norm, int grid, int dim) {
@@ -59,27 +58,8 @@ public final class PvtV2 implements Model {
     }
 
     @Override
-    public List<Block> blocks() {
-        return StagedBlocks.all(stageBlocks());
-    }
-
-    @Override
-    public int[] attentionGroups() {
-        return StagedBlocks.groups(stageBlocks());
-    }
-
-    private List<List<Block>> stageBlocks() {
+    public List<List<Block>> blockGroups() {
         return stages.stream().map(Stage::blocks).toList();
-    }
-
-    @Override
-    public ShiftAddSpec shiftAdd() {
-        return shiftAdd;
-    }
-
-    @Override
-    public void setShiftAdd(ShiftAddSpec spec) {
-        shiftAdd = java.util.Objects.requireNonNull(spec);
     }
 
     @Override

@@ -107,95 +107,16 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
     }
 
     /** Every field named at the call site; build() wants them all set and validates through the constructor. */
-    public static final class Builder {
-        private String name;
-        private Integer imgSize;
-        private Integer inChans;
-        private Integer numClasses;
-        private int[] embedDims;
-        private int[] heads;
-        private int[] mlpRatios;
-        private int[] srRatios;
-        private int[] depths;
+    public static final class Builder extends PyramidConfigBuilder<Builder> {
         private Integer stemKernel;
         private Integer stemStride;
-        private Boolean qkvBias;
-        private float[] mean;
-        private float[] std;
 
         private Builder(String name) {
-            this.name = name;
+            super(name);
         }
 
-        public Builder name(String v) {
-            name = v;
-            return this;
-        }
-
-        public Builder imgSize(int v) {
-            imgSize = v;
-            return this;
-        }
-
-        public Builder inChans(int v) {
-            inChans = v;
-            return this;
-        }
-
-        public Builder numClasses(int v) {
-            numClasses = v;
-            return this;
-        }
-
-        public Builder embedDims(int... v) {
-            embedDims = v;
-            return this;
-        }
-
-        public Builder heads(int... v) {
-            heads = v;
-            return this;
-        }
-
-        public Builder mlpRatios(int... v) {
-            mlpRatios = v;
-            return this;
-        }
-
-        public Builder srRatios(int... v) {
-            srRatios = v;
-            return this;
-        }
-
-        public Builder depths(int... v) {
-            depths = v;
-            return this;
-        }
-
-        public Builder stemKernel(int v) {
-            stemKernel = v;
-            return this;
-        }
-
-        public Builder stemStride(int v) {
-            stemStride = v;
-            return this;
-        }
-
-        public Builder qkvBias(boolean v) {
-            qkvBias = v;
-            return this;
-        }
-
-        public Builder mean(float... v) {
-            mean = v;
-            return this;
-        }
-
-        public Builder std(float... v) {
-            std = v;
-            return this;
-        }
+        public Builder stemKernel(int v) { stemKernel = v; return this; }
+        public Builder stemStride(int v) { stemStride = v; return this; }
 
         public PvtV2Config build() {
             return new PvtV2Config(need(name, "name"), need(imgSize, "imgSize"), need(inChans, "inChans"),
@@ -203,11 +124,6 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
                     need(mlpRatios, "mlpRatios"), need(srRatios, "srRatios"), need(depths, "depths"),
                     need(stemKernel, "stemKernel"), need(stemStride, "stemStride"), need(qkvBias, "qkvBias"),
                     need(mean, "mean"), need(std, "std"));
-        }
-
-        private <T> T need(T value, String field) {
-            if (value == null) throw new ConfigException(name + ": PvtV2Config.Builder left " + field + " unset");
-            return value;
         }
     }
 

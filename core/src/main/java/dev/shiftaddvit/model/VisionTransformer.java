@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** DeiT/ViT with timm's parameter names (patch_embed.proj, cls_token, pos_embed, blocks.i.*, norm, head). */
-public final class VisionTransformer implements Model {
+public final class VisionTransformer extends ReparamRecord {
     private final VitConfig config;
     private final Conv2d patchEmbed;
     private final Parameter clsToken;
@@ -25,7 +25,6 @@ public final class VisionTransformer implements Model {
     private final LayerNorm norm;
     private final Linear head;
     private int batch;
-    private ShiftAddSpec shiftAdd = ShiftAddSpec.DENSE;
 
     VisionTransformer(VitConfig c, SplittableRandom rng) {
         this.config = c;
@@ -53,23 +52,8 @@ public final class VisionTransformer implements Model {
     }
 
     @Override
-    public List<Block> blocks() {
-        return java.util.Collections.unmodifiableList(blocks);
-    }
-
-    @Override
-    public int[] attentionGroups() {
-        return java.util.stream.IntStream.range(0, blocks.size()).toArray();
-    }
-
-    @Override
-    public ShiftAddSpec shiftAdd() {
-        return shiftAdd;
-    }
-
-    @Override
-    public void setShiftAdd(ShiftAddSpec spec) {
-        shiftAdd = java.util.Objects.requireNonNull(spec);
+    public List<List<Block>> blockGroups() {
+        return blocks.stream().map(List::of).toList();
     }
 
     @Override

@@ -78,106 +78,34 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
     }
 
     /** Every field named at the call site; build() wants them all set and validates through the constructor. */
-    public static final class Builder {
-        private String name;
-        private Integer imgSize;
+    public static final class Builder extends ConfigBuilder<Builder> {
         private Integer patchSize;
-        private Integer inChans;
-        private Integer numClasses;
         private Integer embedDim;
         private Integer depth;
         private Integer heads;
         private Double mlpRatio;
-        private Boolean qkvBias;
         private Boolean classToken;
         private Float eps;
-        private float[] mean;
-        private float[] std;
 
         private Builder(String name) {
-            this.name = name;
+            super(name);
         }
 
-        public Builder name(String v) {
-            name = v;
-            return this;
-        }
-
-        public Builder imgSize(int v) {
-            imgSize = v;
-            return this;
-        }
-
-        public Builder patchSize(int v) {
-            patchSize = v;
-            return this;
-        }
-
-        public Builder inChans(int v) {
-            inChans = v;
-            return this;
-        }
-
-        public Builder numClasses(int v) {
-            numClasses = v;
-            return this;
-        }
-
-        public Builder embedDim(int v) {
-            embedDim = v;
-            return this;
-        }
-
-        public Builder depth(int v) {
-            depth = v;
-            return this;
-        }
-
-        public Builder heads(int v) {
-            heads = v;
-            return this;
-        }
-
-        public Builder mlpRatio(double v) {
-            mlpRatio = v;
-            return this;
-        }
-
-        public Builder qkvBias(boolean v) {
-            qkvBias = v;
-            return this;
-        }
-
-        public Builder classToken(boolean v) {
-            classToken = v;
-            return this;
-        }
-
-        public Builder eps(float v) {
-            eps = v;
-            return this;
-        }
-
-        public Builder mean(float... v) {
-            mean = v;
-            return this;
-        }
-
-        public Builder std(float... v) {
-            std = v;
-            return this;
-        }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        public Builder embedDim(int v) { embedDim = v; return this; }
+        public Builder depth(int v) { depth = v; return this; }
+        public Builder heads(int v) { heads = v; return this; }
+        public Builder mlpRatio(double v) { mlpRatio = v; return this; }
+        /** A class token read by the head; without it the head reads the mean of the tokens. */
+        public Builder classToken(boolean v) { classToken = v; return this; }
+        /** LayerNorm epsilon. */
+        public Builder eps(float v) { eps = v; return this; }
 
         public VitConfig build() {
             return new VitConfig(need(name, "name"), need(imgSize, "imgSize"), need(patchSize, "patchSize"),
                     need(inChans, "inChans"), need(numClasses, "numClasses"), need(embedDim, "embedDim"),
                     need(depth, "depth"), need(heads, "heads"), need(mlpRatio, "mlpRatio"), need(qkvBias, "qkvBias"),
                     need(classToken, "classToken"), need(eps, "eps"), need(mean, "mean"), need(std, "std"));
-        }
-
-        private <T> T need(T value, String field) {
-            if (value == null) throw new ConfigException(name + ": VitConfig.Builder left " + field + " unset");
-            return value;
         }
     }
 

@@ -45,6 +45,18 @@ public final class Profiler {
         return out;
     }
 
+    /** The entries recorded while {@code work} runs (the profiler is stopped however it ends). */
+    public static List<Entry> during(Runnable work) {
+        start();
+        List<Entry> out;
+        try {
+            work.run();
+        } finally {
+            out = stop();
+        }
+        return out;
+    }
+
     /** A call without operation counts (backward passes). */
     public static void record(String name, String kind, Tensor output, long macs, long startNanos) {
         record(name, kind, output, macs, OpCount.ZERO, startNanos);

@@ -6,8 +6,6 @@ import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.profile.OpCount;
-import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
@@ -44,9 +42,7 @@ public final class ShiftLinear implements Layer {
     private final Parameter bias;
     private final String name;
     /** W of the last forward, [out, in]; cached for backward (W only changes through the parameters). */
-    private float[] weight;
-    private Tensor inputQ;
-    private int[] inputShape;
+    private final FixedPointPass pass;
 
     /**
      * A randomly initialised layer as upstream's {@code reset_parameters}: P ~ U(−14, 0), S ~ U(−1, 1),
@@ -76,6 +72,7 @@ public final class ShiftLinear implements Layer {
         this.shift = new Parameter(name + ".shift", Tensor.zeros(out, in), false);
         this.sign = new Parameter(name + ".sign", Tensor.zeros(out, in), true);
         this.bias = bias ? new Parameter(name + ".bias", Tensor.zeros(out), false) : null;
+        this.pass = new FixedPointPass(name, "ShiftLinear", in, out, this.bias);
     }
 
     /** Converts a dense Linear (weights [out, in]) by sign and log-domain rounding (spec §3.4). */
@@ -177,48 +174,23 @@ public final class ShiftLinear implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        if (x.rank() < 1 || x.dim(-1) != in) {
-            throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
-        }
-        long t0 = System.nanoTime();
-        int rows = FixedPointLinear.rows(x.shape());
-        float[] w = effectiveWeight();
-        Tensor xq = FixedPointLinear.quantize(x);
-        Tensor y = FixedPointLinear.forward(xq, w, bias, in, out);
-        weight = w;
-        inputQ = training ? xq : null;
-        inputShape = x.shape();
-        if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinear", y, (long) rows * in * out,
-                    OpCount.shift(rows, w, out, in, bias != null), t0);
-        }
-        return y;
+        return pass.forward(x, training, this::effectiveWeight);
     }
 
+    /** dW reaches the sign directly and the shift as dW·w·ln 2 (w = S·2^P). */
     @Override
     public Tensor backward(Tensor dy) {
-        if (inputQ == null) throw new IllegalStateException(name + ": backward without a training forward");
-        long t0 = System.nanoTime();
-        Tensor xq = inputQ;
-        int rows = FixedPointLinear.rows(inputShape);
-        if (dy.size() != rows * out) {
-            throw new ShapeException(name + ": gradient " + dy + " does not match output rows " + rows + " x " + out);
-        }
-        float[] w = weight;
-        float[] gw = new float[out * in];
-        Gemm.tn(out, in, rows, dy.data(), 0, out, xq.data(), 0, in, gw, 0, in, false);
-        float[] ds = sign.grad().data();
-        float[] dp = shift.grad().data();
-        for (int i = 0; i < gw.length; i++) {
-            ds[i] += gw[i];
-            dp[i] += gw[i] * w[i] * LN2;
-        }
-        Tensor dx = FixedPointLinear.backwardInput(dy, w, bias, inputShape, in, out);
-        inputQ = null;
-        if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinear/bwd", dx, 2L * rows * in * out, t0);
-        }
-        return dx;
+        return pass.backward(dy, (g, xq, rows) -> {
+            float[] w = pass.weight();
+            float[] gw = new float[out * in];
+            Gemm.tn(out, in, rows, g, 0, out, xq, 0, in, gw, 0, in, false);
+            float[] ds = sign.grad().data();
+            float[] dp = shift.grad().data();
+            for (int i = 0; i < gw.length; i++) {
+                ds[i] += gw[i];
+                dp[i] += gw[i] * w[i] * LN2;
+            }
+        });
     }
 
     @Override

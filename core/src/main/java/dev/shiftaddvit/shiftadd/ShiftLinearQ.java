@@ -5,9 +5,6 @@ import dev.shiftaddvit.nn.Init;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Parameter;
-import dev.shiftaddvit.profile.OpCount;
-import dev.shiftaddvit.profile.Profiler;
-import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.List;
@@ -41,9 +38,7 @@ public final class ShiftLinearQ implements Layer {
     private final int out;
     private final Parameter weight;
     private final Parameter bias;
-    private float[] quantized;
-    private Tensor inputQ;
-    private int[] inputShape;
+    private final FixedPointPass pass;
 
     /** Weight initialised like {@link Linear} (truncated normal, std 0.02), zero bias. */
     public ShiftLinearQ(String name, int in, int out, boolean bias, SplittableRandom rng) {
@@ -59,6 +54,7 @@ public final class ShiftLinearQ implements Layer {
         this.out = out;
         this.weight = new Parameter(name + ".weight", Tensor.zeros(out, in), true);
         this.bias = bias ? new Parameter(name + ".bias", Tensor.zeros(out), false) : null;
+        this.pass = new FixedPointPass(name, "ShiftLinearQ", in, out, this.bias);
     }
 
     /** Copies a dense Linear's weight and bias (DeepShift-Q conversion keeps the float weight). */
@@ -67,14 +63,6 @@ public final class ShiftLinearQ implements Layer {
         System.arraycopy(dense.weight().value().data(), 0, q.weight.value().data(), 0, dense.in() * dense.out());
         if (dense.bias() != null) System.arraycopy(dense.bias().value().data(), 0, q.bias.value().data(), 0, dense.out());
         return q;
-    }
-
-    public int in() {
-        return in;
-    }
-
-    public int out() {
-        return out;
     }
 
     public Parameter weight() {
@@ -113,39 +101,14 @@ public final class ShiftLinearQ implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        if (x.rank() < 1 || x.dim(-1) != in) {
-            throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
-        }
-        long t0 = System.nanoTime();
-        int rows = FixedPointLinear.rows(x.shape());
-        float[] w = quantizedWeight();
-        Tensor xq = FixedPointLinear.quantize(x);
-        Tensor y = FixedPointLinear.forward(xq, w, bias, in, out);
-        quantized = w;
-        inputQ = training ? xq : null;
-        inputShape = x.shape();
-        if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinearQ", y, (long) rows * in * out,
-                    OpCount.shift(rows, w, out, in, bias != null), t0);
-        }
-        return y;
+        return pass.forward(x, training, this::quantizedWeight);
     }
 
+    /** The straight-through estimator: dW of the rounded weight goes to the float weight unchanged. */
     @Override
     public Tensor backward(Tensor dy) {
-        if (inputQ == null) throw new IllegalStateException(name + ": backward without a training forward");
-        long t0 = System.nanoTime();
-        int rows = FixedPointLinear.rows(inputShape);
-        if (dy.size() != rows * out) {
-            throw new ShapeException(name + ": gradient " + dy + " does not match output rows " + rows + " x " + out);
-        }
-        Gemm.tn(out, in, rows, dy.data(), 0, out, inputQ.data(), 0, in, weight.grad().data(), 0, in, true);
-        Tensor dx = FixedPointLinear.backwardInput(dy, quantized, bias, inputShape, in, out);
-        inputQ = null;
-        if (Profiler.active()) {
-            Profiler.record(name, "ShiftLinearQ/bwd", dx, 2L * rows * in * out, t0);
-        }
-        return dx;
+        return pass.backward(dy, (g, xq, rows) ->
+                Gemm.tn(out, in, rows, g, 0, out, xq, 0, in, weight.grad().data(), 0, in, true));
     }
 
     @Override

@@ -35,14 +35,7 @@ public final class TrainingSpeed {
             steps++;
         } while (System.nanoTime() < end);
         double ips = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
-        if (profile) {
-            Profiler.start();
-            try {
-                trainStep(m, opt, x, labels);
-            } finally {
-                profileOut.addAll(Profiler.stop());
-            }
-        }
+        if (profile) profileOut.addAll(Profiler.during(() -> trainStep(m, opt, x, labels)));
         return ips;
     }
 

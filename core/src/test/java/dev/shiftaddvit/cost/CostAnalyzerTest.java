@@ -53,13 +53,7 @@ class CostAnalyzerTest {
     void denseReportMultsEqualTheProfilerMacsPerImage() {
         Model m = Configs.byName("pvt_v2_fmnist").build(0);
         Tensor x = images(1);
-        Profiler.start();
-        List<Profiler.Entry> entries;
-        try {
-            m.forward(x, false);
-        } finally {
-            entries = Profiler.stop();
-        }
+        List<Profiler.Entry> entries = Profiler.during(() -> m.forward(x, false));
         CostReport r = CostAnalyzer.analyze(m, x);
         assertEquals(BATCH, r.images());
         long macLayers = 0;
@@ -93,13 +87,7 @@ class CostAnalyzerTest {
         SplittableRandom rng = new SplittableRandom(3);
         MoeLinear moe = MoeLinear.fromDense("fc", new Linear("fc", 3, 5, true, rng), new float[]{0.5f, 0.5f}, rng);
         moe.forceExpert(MoeLinear.SHIFT);
-        Profiler.start();
-        List<Profiler.Entry> entries;
-        try {
-            moe.forward(Tensor.zeros(4, 3), false);
-        } finally {
-            entries = Profiler.stop();
-        }
+        List<Profiler.Entry> entries = Profiler.during(() -> moe.forward(Tensor.zeros(4, 3), false));
         Map<String, Parameter> params = new LinkedHashMap<>();
         for (Parameter p : moe.parameters()) params.put(p.name(), p);
         CostReport r = CostAnalyzer.report("moe", 2, entries, params, Map.of());

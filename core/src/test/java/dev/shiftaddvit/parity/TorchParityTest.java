@@ -63,10 +63,7 @@ class TorchParityTest {
     @Test
     void pvtV2BlockForwardAndGradientsMatchLibtorch() {
         SplittableRandom rng = new SplittableRandom(12);
-        int d = 32;
-        int heads = 2;
-        int grid = 6;
-        int sr = 2;
+        int d = 32, heads = 2, grid = 6, sr = 2;
         Block block = new Block(new LayerNorm("blk.norm1", d, 1e-6f),
                 new SpatialReductionAttention("blk.attn", d, heads, grid, grid, sr, true, rng),
                 new LayerNorm("blk.norm2", d, 1e-6f), new Mlp("blk.mlp", d, 4 * d, grid, grid, rng));

@@ -22,12 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The operation counts each layer's forward reports to the profiler. */
 class OpCountTest {
     private static List<Profiler.Entry> profile(Supplier<Tensor> forward) {
-        Profiler.start();
-        try {
-            forward.get();
-        } finally {
-            return Profiler.stop();
-        }
+        return Profiler.during(forward::get);
     }
 
     private static Profiler.Entry only(List<Profiler.Entry> entries, String name) {

@@ -225,9 +225,7 @@ class AddAttentionTest {
     /** Every gradient, in double finite differences of the STE surrogate at the layer's codes. */
     private static void checkAllGradients(AddAttention.Options opt, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        int batch = 2;
-        int n = 11;
-        int c = 8;
+        int batch = 2, n = 11, c = 8;
         AddAttention a = new AddAttention("attn", c, 2, true, opt, rng);
         Tensor x = GradCheck.randn(rng, 1f, batch, n, c);
         if (a.hash() != null) {

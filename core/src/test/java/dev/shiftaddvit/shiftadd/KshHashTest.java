@@ -20,9 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KshHashTest {
     /** Independent double computation of z for image b, head h, token k (σ from that image and head). */
     static double[] referenceZ(KshHash hash, float[] x, int ld, int b, int n, int h, int k) {
-        int d = hash.headDim();
-        int m = hash.anchors();
-        int r = hash.bits();
+        int d = hash.headDim(), m = hash.anchors(), r = hash.bits();
         float[] an = hash.anchorPoints().data();
         double sigma = 0;
         double[][] dist = new double[n][m];
@@ -89,11 +87,7 @@ class KshHashTest {
 
     private void encodeMatchesIndependentComputation(int anchors, int bits) {
         SplittableRandom rnd = new SplittableRandom(4);
-        int batch = 3;
-        int n = 13;
-        int heads = 2;
-        int d = 5;
-        int ld = heads * d + 1;
+        int batch = 3, n = 13, heads = 2, d = 5, ld = heads * d + 1;
         KshHash hash = new KshHash("attn", heads, d, bits, anchors, new SplittableRandom(5));
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
         KshTraining.train(hash, x, 0, ld, batch, n, small(), new SplittableRandom(6));
@@ -136,12 +130,7 @@ class KshHashTest {
         // STE: codes behave as clamp(z, 0, 1) for the gradient; check dx against double finite
         // differences of Σ dC ⊙ clamp(z(x), 0, 1) (σ recomputed from x).
         SplittableRandom rnd = new SplittableRandom(7);
-        int batch = 2;
-        int n = 9;
-        int heads = 2;
-        int d = 4;
-        int ld = heads * d;
-        int r = 8;
+        int batch = 2, n = 9, heads = 2, d = 4, ld = heads * d, r = 8;
         KshHash hash = new KshHash("attn", heads, d, r, 5, new SplittableRandom(8));
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
         KshTraining.train(hash, x, 0, ld, batch, n, small(), new SplittableRandom(9));
@@ -172,11 +161,7 @@ class KshHashTest {
     }
 
     private static double surrogate(KshHash hash, double[] x, int batch, int n, float[] dc) {
-        int heads = hash.heads();
-        int d = hash.headDim();
-        int m = hash.anchors();
-        int r = hash.bits();
-        int ld = heads * d;
+        int heads = hash.heads(), d = hash.headDim(), m = hash.anchors(), r = hash.bits(), ld = heads * d;
         float[] an = hash.anchorPoints().data();
         double loss = 0;
         for (int b = 0; b < batch; b++) {

@@ -39,11 +39,7 @@ class KshTrainingTest {
     @Test
     void trainingIsSeededAndTakesAnchorsFromImageZeroAndMuFromTheBatch() {
         SplittableRandom rnd = new SplittableRandom(10);
-        int batch = 3;
-        int n = 20;
-        int heads = 2;
-        int d = 6;
-        int ld = heads * d;
+        int batch = 3, n = 20, heads = 2, d = 6, ld = heads * d;
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
         KshHash h1 = new KshHash("attn", heads, d, 8, 7, new SplittableRandom(11));
         KshHash h2 = new KshHash("attn", heads, d, 8, 7, new SplittableRandom(11));
@@ -117,12 +113,7 @@ class KshTrainingTest {
     @Test
     void relaxedLossGradientMatchesFiniteDifferences() {
         SplittableRandom rnd = new SplittableRandom(17);
-        int batch = 2;
-        int heads = 2;
-        int n = 12;
-        int m = 5;
-        int bits = 8;
-        int d = 4;
+        int batch = 2, heads = 2, n = 12, m = 5, bits = 8, d = 4;
         float[] x = normalisedRows(rnd, batch, n, heads, d, heads * d);
         KshHash hash = new KshHash("attn", heads, d, bits, m, new SplittableRandom(18));
         KshTraining.Supervision sup = KshTraining.supervision(hash, x, 0, heads * d, batch, n, 3);
@@ -158,10 +149,7 @@ class KshTrainingTest {
     @Test
     void trainedCodesSeparateClusters() {
         SplittableRandom rnd = new SplittableRandom(19);
-        int batch = 2;
-        int n = 48;
-        int heads = 2;
-        int d = 8;
+        int batch = 2, n = 48, heads = 2, d = 8;
         int[] label = new int[batch * n];
         float[] x = clusteredRows(rnd, batch, n, heads, d, 4, label);
         KshHash hash = new KshHash("attn", heads, d, 16, 25, new SplittableRandom(20));

@@ -22,9 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class ShiftLinearMatShiftTest {
     private static void compare(ShiftLinear layer, Tensor x, boolean argmax) {
-        int in = layer.in();
-        int out = layer.out();
-        int rows = x.size() / in;
+        int in = layer.in(), out = layer.out(), rows = x.size() / in;
         Tensor y = layer.forward(x, false);
         float[] w = layer.effectiveWeight();
         assertArrayEquals(w, ShiftCodes.toDense(layer.codes()), "codes decode to the simulated weight");

@@ -13,11 +13,7 @@ class SignCodesTest {
     @Test
     void signCodesUseTheGlobalMeanAndAnInclusiveClampMask() {
         SplittableRandom rnd = new SplittableRandom(22);
-        int batch = 2;
-        int n = 7;
-        int heads = 3;
-        int d = 5;
-        int ld = heads * d;
+        int batch = 2, n = 7, heads = 3, d = 5, ld = heads * d;
         float[] x = normalisedRows(rnd, batch, n, heads, d, ld);
         x[3] = 0f;
         x[4] = 1f;
