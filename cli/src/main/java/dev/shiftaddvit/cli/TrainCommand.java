@@ -12,7 +12,9 @@ import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,6 +32,9 @@ import java.util.concurrent.Callable;
                         + "clip 1, crop pad 2 (0 with --images, which crops with random resized crops), flips, "
                         + "erase 0.25, seed 0."})
 final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     CommonOptions common;
 
@@ -75,6 +80,11 @@ final class TrainCommand implements Callable<Integer> {
         Model model;
         if (resumed != null) {
             model = resumed.model();
+            String was = model.config().name();
+            if (spec.commandLine().getParseResult().hasMatchedOption("--model") && !was.equals(modelName)) {
+                throw new IllegalArgumentException("--resume: " + ckpt + " belongs to a different run: --model is "
+                        + was + " there and " + modelName + " now");
+            }
         } else if (init != null) {
             Checkpoints.Loaded from = Checkpoints.load(init);
             model = from.model();

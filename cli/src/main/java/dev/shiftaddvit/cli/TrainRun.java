@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -75,6 +76,47 @@ final class TrainRun {
         return Checkpoints.load(ckpt);
     }
 
+    /** The flag behind each metadata entry that decides what a run computes. */
+    private static final Map<String, String> FLAGS = Map.ofEntries(
+            Map.entry(CheckpointKeys.TRAIN_EPOCHS, "--epochs"), Map.entry(CheckpointKeys.TRAIN_BATCH_SIZE, "--batch-size"),
+            Map.entry(CheckpointKeys.TRAIN_LR, "--lr"), Map.entry(CheckpointKeys.TRAIN_MIN_LR, "--min-lr"),
+            Map.entry(CheckpointKeys.TRAIN_WARMUP_EPOCHS, "--warmup"),
+            Map.entry(CheckpointKeys.TRAIN_WEIGHT_DECAY, "--weight-decay"),
+            Map.entry(CheckpointKeys.TRAIN_LABEL_SMOOTHING, "--label-smoothing"),
+            Map.entry(CheckpointKeys.TRAIN_CLIP_NORM, "--clip"),
+            Map.entry(CheckpointKeys.TRAIN_AUGMENT, "--crop-pad/--no-flip/--erase"),
+            Map.entry(CheckpointKeys.TRAIN_SEED, "--seed"), Map.entry(CheckpointKeys.TRAIN_IMAGES, "--limit"),
+            Map.entry(CheckpointKeys.TRAIN_DATA, "--data/--images"), Map.entry(CheckpointKeys.TRAIN_INIT, "--model"));
+
+    /** What decides this run's result: the hyper-parameters, the training images and, where recorded, data and start. */
+    private static Map<String, String> runMetadata(TrainConfig tc, Map<String, String> meta) {
+        Map<String, String> run = new LinkedHashMap<>(tc.toMetadata());
+        for (String k : List.of(CheckpointKeys.TRAIN_IMAGES, CheckpointKeys.TRAIN_DATA, CheckpointKeys.TRAIN_INIT)) {
+            if (meta.containsKey(k)) run.put(k, meta.get(k));
+        }
+        return run;
+    }
+
+    /**
+     * Refuses to resume a checkpoint with different settings: the rest of the run would not be the run the
+     * checkpoint belongs to (a different batch size or image count even skips the rest of the epoch).
+     * Entries an older checkpoint does not record are not compared.
+     */
+    static void requireSameRun(Map<String, String> checkpoint, Map<String, String> now, Path ckpt) {
+        List<String> differ = new ArrayList<>();
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            String then = checkpoint.get(e.getKey());
+            if (then != null && !then.equals(e.getValue())) {
+                differ.add(FLAGS.getOrDefault(e.getKey(), e.getKey()) + " is " + then + " there and " + e.getValue()
+                        + " now");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException("--resume: " + ckpt + " belongs to a different run: "
+                    + String.join("; ", differ) + ". Run again with the same settings, or delete it to start afresh");
+        }
+    }
+
     /**
      * Trains {@code model} and writes {@code out} with {@code meta} plus the hyper-parameters and the final top-1.
      * With {@code resumed} (the {@link #resumeFrom} of {@code ckpt}, whose model {@code model} is), training
@@ -85,7 +127,9 @@ final class TrainRun {
             throws IOException {
         int startEpoch = 0;
         int startStep = 0;
+        meta.put(CheckpointKeys.TRAIN_IMAGES, Integer.toString(trainSet.n()));
         if (resumed != null) {
+            requireSameRun(resumed.metadata(), runMetadata(tc, meta), ckpt);
             startEpoch = resumed.nextEpoch();
             startStep = resumed.nextStep();
             System.err.printf("resuming %s from %s at epoch %d, step %d%n", model.config().name(), ckpt,

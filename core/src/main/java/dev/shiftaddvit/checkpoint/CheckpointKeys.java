@@ -27,6 +27,8 @@ public final class CheckpointKeys {
 
     public static final String TRAIN_COMMAND = "train.command";
     public static final String TRAIN_DATA = "train.data";
+    /** How many training images the run used (after --limit). */
+    public static final String TRAIN_IMAGES = "train.images";
     /** The checkpoint a run started from, and the command that made that one. */
     public static final String TRAIN_INIT = "train.init";
     public static final String TRAIN_INIT_COMMAND = "train.init_command";

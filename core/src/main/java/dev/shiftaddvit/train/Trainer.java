@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,9 +152,13 @@ public final class Trainer {
     }
 
     private TrainingDivergedException diverged(String what, int epoch, int step) {
-        return new TrainingDivergedException("training diverged at epoch " + (epoch + 1) + ", step " + (step + 1)
-                + ": " + what + "; the last good checkpoint is kept at " + checkpoint
-                + " (lower --lr or raise --warmup and resume from it)");
+        String where = "training diverged at epoch " + (epoch + 1) + ", step " + (step + 1) + ": " + what;
+        if (checkpoint == null || !Files.exists(checkpoint)) {
+            return new TrainingDivergedException(where + "; no checkpoint was written before it (train again with a "
+                    + "lower --lr or a longer --warmup)");
+        }
+        return new TrainingDivergedException(where + "; the last good weights are kept in " + checkpoint
+                + " (continue from them with --init " + checkpoint + " and a lower --lr or a longer --warmup)");
     }
 
     private void save(int nextEpoch, int nextStep, Evaluation eval) {
