@@ -30,8 +30,8 @@ final class CostCommand implements Callable<Integer> {
             + "models/fmnist-dense.safetensors when --model is the default ShiftAddViT model).")
     String baseline;
 
-    @Option(names = "--images", defaultValue = "64",
-            description = "Images to measure on (default: ${DEFAULT-VALUE}; bundled sample, or --data's test set).")
+    @Option(names = "--limit", defaultValue = "64", paramLabel = "N", description = "Measure on the first N images "
+            + "(default: ${DEFAULT-VALUE}) of the bundled sample, or of --data's test set.")
     int images;
 
     @Option(names = "--per-layer", description = "List every layer instead of the per-kind summary.")
@@ -45,7 +45,7 @@ final class CostCommand implements Callable<Integer> {
         common.apply();
         Dataset data = common.data != null ? DefaultModels.testSet(common.data, false) : FashionMnist.bundledSample();
         if (images < 1 || images > data.n()) {
-            throw new IllegalArgumentException("--images must be in [1, " + data.n() + "], got " + images);
+            throw new IllegalArgumentException("--limit must be in [1, " + data.n() + "], got " + images);
         }
         Path shiftAdd = DefaultModels.home().resolve("models/fmnist-shiftadd.safetensors");
         String ref = model != null ? model : Files.isRegularFile(shiftAdd) ? shiftAdd.toString() : null;

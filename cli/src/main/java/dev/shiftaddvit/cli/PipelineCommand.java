@@ -149,8 +149,19 @@ final class PipelineCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Only the attn and moe stages fine-tune here: the dense parent's training and the training the deploy file
+     * inherits from moe are not reported as theirs.
+     */
     private StageResult measure(String stage, Path file, Checkpoints.Loaded l, TrainRun.Data data) {
-        return StageResults.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, l.metadata(),
+        Map<String, String> meta = new LinkedHashMap<>(l.metadata());
+        if (!stage.equals("attn") && !stage.equals("moe")) {
+            for (String k : List.of(CheckpointKeys.TRAIN_EPOCHS, CheckpointKeys.TRAIN_MINUTES_THIS_RUN,
+                    CheckpointKeys.TRAIN_HISTORY)) {
+                meta.remove(k);
+            }
+        }
+        return StageResults.measure(stage, file.toString(), l.model(), data.test(), speedSeconds, meta,
                 StageMeasure.cost(l.model(), data.costImages()));
     }
 

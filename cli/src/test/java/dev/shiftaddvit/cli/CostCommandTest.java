@@ -39,7 +39,7 @@ class CostCommandTest extends ConsoleCapture {
 
     @Test
     void jsonTotalsAreTheSumOfTheKindsAndPriceEachOperation() {
-        assertEquals(0, Main.run("cost", "--model", "pvt_v2_fmnist", "--images", "3", "--json"), err.toString());
+        assertEquals(0, Main.run("cost", "--model", "pvt_v2_fmnist", "--limit", "3", "--json"), err.toString());
         Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
         assertEquals(3L, ((Number) o.get("images")).longValue());
         Map<String, Object> total = Json.asObject(o.get("total"), "total", "stdout");
@@ -56,7 +56,7 @@ class CostCommandTest extends ConsoleCapture {
     @Test
     void convertedModelIsComparedWithItsParent(@TempDir Path dir) throws Exception {
         Path[] p = pair(dir);
-        assertEquals(0, Main.run("cost", "--model", p[1].toString(), "--baseline", p[0].toString(), "--images", "4",
+        assertEquals(0, Main.run("cost", "--model", p[1].toString(), "--baseline", p[0].toString(), "--limit", "4",
                 "--json"), err.toString());
         Map<String, Object> o = Json.parseObject(stdout().trim(), "stdout");
         Map<String, Object> c = Json.asObject(o.get("converted_vs_baseline"), "converted", "stdout");
@@ -69,7 +69,7 @@ class CostCommandTest extends ConsoleCapture {
         assertTrue(number(c, "shift_only_bytes_ratio") > 1);
 
         out.reset();
-        assertEquals(0, Main.run("cost", "--model", p[1].toString(), "--baseline", p[0].toString(), "--images", "4"));
+        assertEquals(0, Main.run("cost", "--model", p[1].toString(), "--baseline", p[0].toString(), "--limit", "4"));
         String text = stdout();
         assertTrue(text.contains("converted layers (") && text.contains("Shift expert") && text.contains("vs baseline"),
                 text);
@@ -77,8 +77,8 @@ class CostCommandTest extends ConsoleCapture {
 
     @Test
     void badImageCountIsBadInput() {
-        assertEquals(2, Main.run("cost", "--model", "pvt_v2_fmnist", "--images", "0"));
-        assertTrue(err.toString().contains("--images must be in [1, 1000], got 0"), err.toString());
+        assertEquals(2, Main.run("cost", "--model", "pvt_v2_fmnist", "--limit", "0"));
+        assertTrue(err.toString().contains("--limit must be in [1, 1000], got 0"), err.toString());
         assertEquals(2, Main.run("cost", "--model", "no-such-model.safetensors"));
     }
 }

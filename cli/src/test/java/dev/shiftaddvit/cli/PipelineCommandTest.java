@@ -3,6 +3,7 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineSummary;
+import dev.shiftaddvit.cli.report.StageResult;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.Reparam;
@@ -37,7 +38,13 @@ class PipelineCommandTest extends ConsoleCapture {
         PipelineSummary s = PipelineSummary.read(work.resolve("summary.json"));
         assertEquals(List.of("dense", "attn", "moe", "deployed"), s.stages().stream().map(r -> r.stage()).toList());
         assertEquals(64, s.stages().getLast().evalImages());
-        assertEquals(1, s.stages().getLast().history().size(), "the fine-tune curve is recorded");
+        assertEquals(1, s.stages().get(2).history().size(), "the moe fine-tune curve is recorded");
+        assertEquals(1, s.stages().get(2).epochs());
+        for (int i : new int[]{0, 3}) {
+            StageResult r = s.stages().get(i);
+            assertEquals(0, r.epochs(), r.stage() + " trains nothing in the pipeline");
+            assertTrue(r.history().isEmpty() && r.trainMinutes() == 0, r.stage() + " has no fine-tune of its own");
+        }
         assertFalse(Double.isNaN(s.stages().getLast().shiftTokenShare()));
         assertTrue(s.stages().getLast().shiftsPerImage() > 0 && s.stages().get(0).shiftsPerImage() == 0);
 

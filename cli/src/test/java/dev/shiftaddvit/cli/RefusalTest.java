@@ -1,5 +1,8 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.io.Safetensors;
+import dev.shiftaddvit.io.SafetensorsFile;
+import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -8,6 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,6 +77,50 @@ class RefusalTest extends ConsoleCapture {
     void anUnknownFlagIsOneLineThatPointsAtHelp() {
         assertOneLineRefusal(Main.run("eval", "--eval-limit", "3"), "--eval-limit");
         assertTrue(stderr().contains("shiftaddvit eval --help"), stderr());
+    }
+
+    @Test
+    void aModelFileWhoseImageSizeOutgrowsJavaArraysIsRefusedByInfoAndPredict(@TempDir Path dir) throws Exception {
+        Path file = withMetadata(dir, tinyModel(dir), "img_size", "4096");
+        assertOneLineRefusal(Main.run("info", "--model", file.toString()), file.toString());
+        err.reset();
+        assertOneLineRefusal(Main.run("predict", "--model", file.toString(), "--index", "0"), file.toString());
+    }
+
+    @Test
+    void aBatchTheHeapCannotHoldIsRefusedNamingTheFlag() {
+        assertOneLineRefusal(Main.run("bench", "--model", "deit_small", "--batch-size", "100000", "--seconds", "0.1"),
+                "--batch-size 100000");
+    }
+
+    @Test
+    void anImportWhoseConfigDescribesAFarLargerModelThanItsWeightsIsRefused(@TempDir Path dir) throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("huge-vit"));
+        Files.writeString(folder.resolve("config.json"), """
+                {"model_type": "vit", "hidden_size": 16384, "num_hidden_layers": 64, "num_attention_heads": 64,
+                 "intermediate_size": 65536, "image_size": 224, "patch_size": 16}""");
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("vit.embeddings.cls_token", Tensor.zeros(1, 1, 4));
+        Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of());
+        Path out = dir.resolve("m.safetensors");
+        assertOneLineRefusal(Main.run("import", "--from", folder.toString(), "--out", out.toString()),
+                "model.safetensors");
+        assertTrue(stderr().contains("at least"), stderr());
+        assertTrue(!Files.exists(out));
+    }
+
+    /** The model saved with one metadata field replaced. */
+    private static Path withMetadata(Path dir, Path model, String key, String value) throws Exception {
+        Map<String, String> meta;
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        try (SafetensorsFile f = Safetensors.read(model)) {
+            meta = new LinkedHashMap<>(f.metadata());
+            for (String n : f.names()) tensors.put(n, f.tensor(n));
+        }
+        meta.put(key, value);
+        Path file = dir.resolve("hostile.safetensors");
+        Safetensors.write(file, tensors, meta);
+        return file;
     }
 
     private void assertOneLineRefusal(int code, String named) {
