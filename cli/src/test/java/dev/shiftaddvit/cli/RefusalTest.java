@@ -3,6 +3,7 @@ package dev.shiftaddvit.cli;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.tensor.Tensor;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,6 +47,16 @@ class RefusalTest extends ConsoleCapture {
         int code = Main.run("train", "--model", "vit_fmnist", "--epochs", "50", "--out", out.toString());
         assertOneLineRefusal(code, out.toString());
         assertTrue(stderr().contains("does not exist"), stderr());
+    }
+
+    @Test
+    void trainRefusesAnOutputWhereNoFileMayBeCreated() {
+        // sysfs refuses new files even to root, as a read-only or foreign-owned directory would.
+        Path out = Path.of("/sys/shiftaddvit-m.safetensors");
+        Assumptions.assumeTrue(Files.isDirectory(out.getParent()) && !Files.exists(out), "no sysfs here");
+        int code = Main.run("train", "--model", "vit_fmnist", "--epochs", "50", "--out", out.toString());
+        assertOneLineRefusal(code, out.toString());
+        assertTrue(!Files.exists(out));
     }
 
     @Test
