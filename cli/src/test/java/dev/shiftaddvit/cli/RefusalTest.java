@@ -1,7 +1,7 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.io.Safetensors;
-import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -92,7 +92,8 @@ class RefusalTest extends ConsoleCapture {
 
     @Test
     void aModelFileWhoseImageSizeOutgrowsJavaArraysIsRefusedByInfoAndPredict(@TempDir Path dir) throws Exception {
-        Path file = withMetadata(dir, tinyModel(dir), "img_size", "4096");
+        Path file = dir.resolve("hostile.safetensors");
+        Checkpoints.save(file, tiny(), null, Map.of("img_size", "4096"));   // the last metadata wins
         assertOneLineRefusal(Main.run("info", "--model", file.toString()), file.toString());
         err.reset();
         assertOneLineRefusal(Main.run("predict", "--model", file.toString(), "--index", "0"), file.toString());
@@ -118,20 +119,6 @@ class RefusalTest extends ConsoleCapture {
                 "model.safetensors");
         assertTrue(stderr().contains("at least"), stderr());
         assertTrue(!Files.exists(out));
-    }
-
-    /** The model saved with one metadata field replaced. */
-    private static Path withMetadata(Path dir, Path model, String key, String value) throws Exception {
-        Map<String, String> meta;
-        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile f = Safetensors.read(model)) {
-            meta = new LinkedHashMap<>(f.metadata());
-            for (String n : f.names()) tensors.put(n, f.tensor(n));
-        }
-        meta.put(key, value);
-        Path file = dir.resolve("hostile.safetensors");
-        Safetensors.write(file, tensors, meta);
-        return file;
     }
 
     private void assertOneLineRefusal(int code, String named) {
