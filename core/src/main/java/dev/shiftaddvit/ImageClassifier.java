@@ -5,7 +5,6 @@ import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.data.ImageInput;
 import dev.shiftaddvit.data.ImageNetLabels;
 import dev.shiftaddvit.data.Normalize;
-import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
@@ -33,9 +32,10 @@ public final class ImageClassifier {
         this.labels = labels;
     }
 
+    /** A checkpoint's model with the names its config implies ({@link #defaultLabels}, image files' rule). */
     public static ImageClassifier load(Path checkpoint) {
         Model m = Checkpoints.load(checkpoint).model();
-        return new ImageClassifier(m, defaultLabels(m.config()));
+        return new ImageClassifier(m, defaultLabels(m.config(), true));
     }
 
     public Model model() {
@@ -46,21 +46,31 @@ public final class ImageClassifier {
         return index < labels.length ? labels[index] : "class " + index;
     }
 
-    /**
-     * Classifies an image file (PNG/JPEG): RGB models see the DeiT evaluation transform
-     * ({@link Preprocess#forModel}), grayscale models the whole image resized to their input;
-     * invert (grayscale only) for dark-on-light photos.
-     */
+    /** Classifies an image file (PNG/JPEG) read as {@link ImagePreprocessing#DEFAULT} does, inverted if asked. */
     public List<Prediction> predict(Path image, int topK, boolean invert) {
-        ModelConfig c = model.config();
-        if (c.inChans() == 3) return predict(Preprocess.forModel(c).read(image).toUnit(), topK);
-        if (c.inChans() != 1) throw new UnsupportedOperationException("image files are read as gray or RGB; model "
-                + c.name() + " expects " + c.inChans() + " channels");
-        return predict(ImageInput.readGray(image, c.imgSize(), invert), topK);
+        ImagePreprocessing d = ImagePreprocessing.DEFAULT;
+        return predict(image, topK, new ImagePreprocessing(d.cropPct(), d.interpolation(), invert));
     }
 
     public List<Prediction> predict(Path image, int topK) {
-        return predict(image, topK, false);
+        return predict(image, topK, ImagePreprocessing.DEFAULT);
+    }
+
+    /** Classifies an image file (PNG/JPEG) read as {@code how} says. */
+    public List<Prediction> predict(Path image, int topK, ImagePreprocessing how) {
+        return predict(input(image, how), topK);
+    }
+
+    /**
+     * The HWC pixels in [0, 1] the model sees for an image file, before its mean/std: RGB models through
+     * the crop of {@code how}, grayscale models the whole image resized to their input.
+     */
+    public float[] input(Path image, ImagePreprocessing how) {
+        ModelConfig c = model.config();
+        if (c.inChans() == 3) return how.rgb(c.imgSize()).read(image).toUnit();
+        if (c.inChans() != 1) throw new UnsupportedOperationException("image files are read as gray or RGB; model "
+                + c.name() + " expects " + c.inChans() + " channels");
+        return ImageInput.readGray(image, c.imgSize(), how.invert());
     }
 
     /** Classifies one image given as HWC pixels in [0, 1]. */
@@ -82,20 +92,26 @@ public final class ImageClassifier {
         }
         Tensor logits = model.forward(Tensor.of(x, images.size(), c.imgSize(), c.imgSize(), c.inChans()), false);
         int k = c.numClasses();
-        float[] probs = logits.data().clone();
+        float[] raw = logits.data();
+        float[] probs = raw.clone();
         Softmax.forwardRows(probs, 0, probs, 0, images.size(), k);
         List<List<Prediction>> out = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             List<Prediction> row = new ArrayList<>();
-            for (int j = 0; j < k; j++) row.add(new Prediction(j, label(j), probs[i * k + j]));
+            for (int j = 0; j < k; j++) row.add(new Prediction(j, label(j), probs[i * k + j], raw[i * k + j]));
             row.sort(Comparator.comparingDouble(Prediction::probability).reversed());
             out.add(row.subList(0, Math.min(topK, k)));
         }
         return out;
     }
 
-    static String[] defaultLabels(ModelConfig c) {
-        if (c.numClasses() == FashionMnist.CLASS_NAMES.length && c.inChans() == 1) {
+    /**
+     * The class names a config implies when the model records none: ImageNet's for 1000 classes;
+     * Fashion-MNIST's for a 10-class grayscale model when its inputs are Fashion-MNIST's (image files
+     * count: this project's 10-class grayscale models are Fashion-MNIST models); else "class N".
+     */
+    public static String[] defaultLabels(ModelConfig c, boolean fashionMnistInputs) {
+        if (fashionMnistInputs && c.numClasses() == FashionMnist.CLASS_NAMES.length && c.inChans() == 1) {
             return Arrays.copyOf(FashionMnist.CLASS_NAMES, c.numClasses());
         }
         if (c.numClasses() == ImageNetLabels.CLASSES) return ImageNetLabels.names().toArray(String[]::new);

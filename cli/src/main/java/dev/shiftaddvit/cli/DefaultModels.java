@@ -33,6 +33,14 @@ final class DefaultModels {
         return FashionMnist.findInstalled();
     }
 
+    /**
+     * Whether --data (or its absence) means Fashion-MNIST: the installed directory or the bundled sample.
+     * Any other directory of IDX files holds 28×28 images of 10 classes that need not be clothes.
+     */
+    static boolean isFashionMnist(Path flag) {
+        return flag == null || flag.toAbsolutePath().normalize().equals(FashionMnist.DEFAULT_DIR);
+    }
+
     /** The full test set when available, else the bundled 1,000-image sample. */
     static Dataset testSet(Path flag, boolean sampleOnly) {
         if (!sampleOnly) {

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.ImagePreprocessing;
 import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.data.Resize;
 import dev.shiftaddvit.model.ModelConfig;
@@ -15,6 +16,11 @@ final class ImageOptions {
     @Option(names = "--interpolation", defaultValue = "bicubic",
             description = "bicubic or bilinear, antialiased as PIL does (default ${DEFAULT-VALUE}).")
     String interpolation;
+
+    /** The same choice for {@link dev.shiftaddvit.ImageClassifier}, which reads image files itself. */
+    ImagePreprocessing forClassifier(boolean invert) {
+        return new ImagePreprocessing(cropPct, Resize.Filter.parse(interpolation), invert);
+    }
 
     Preprocess preprocess(ModelConfig config) {
         return Preprocess.of(config.imgSize(), cropPct, Resize.Filter.parse(interpolation));

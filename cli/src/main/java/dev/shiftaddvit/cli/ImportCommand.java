@@ -27,9 +27,13 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--naming", description = "timm, hf, torchvision or pvt (default: guessed from the tensor names).")
     String naming;
 
-    @Option(names = "--model", description = "Config name (e.g. deit_tiny, pvt_v2_b0) or a JSON file of our model "
-            + "metadata; default: the Hugging Face or timm config.json beside the weights, else the named config "
-            + "whose structure the weights match (heads, eps and preprocessing come from it).")
+    @Option(names = "--model", description = "Config name (e.g. deit_tiny, pvt_v2_b0) or FILE.json: our flat model "
+            + "metadata as one JSON object, \"arch\" (vit, pvt_v2, pvt_v1), \"name\" and every field of that family "
+            + "(e.g. img_size, patch_size, in_chans, num_classes, embed_dim, depth, num_heads, mlp_ratio, qkv_bias, "
+            + "class_token, norm_eps, mean, std), numbers and lists as JSON or as strings (\"0.485,0.456,0.406\"); "
+            + "see the README's \"Importing weights\". Default: the config.json (Hugging Face, timm or ours) "
+            + "beside the weights, else the named config whose structure the weights match (heads, eps and preprocessing "
+            + "come from it).")
     String model;
 
     @Option(names = "--out", required = true, description = "Where to write the model (safetensors).")

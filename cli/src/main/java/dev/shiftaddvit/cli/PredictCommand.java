@@ -1,11 +1,10 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.ImageClassifier;
+import dev.shiftaddvit.ImagePreprocessing;
 import dev.shiftaddvit.Prediction;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
-import dev.shiftaddvit.data.ImageInput;
-import dev.shiftaddvit.data.Preprocess;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.ModelConfig;
 import picocli.CommandLine.Command;
@@ -23,7 +22,10 @@ import java.util.concurrent.Callable;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Top-k classes with probabilities for PNG/JPEG files or entries of the Fashion-MNIST test set.",
                 "RGB models read files through the DeiT evaluation transform (--crop-pct, --interpolation); "
-                        + "1000-class models print ImageNet class names."})
+                        + "1000-class models print ImageNet class names, 10-class grayscale ones Fashion-MNIST's "
+                        + "(not for --index on other --data: there, and for any other model, \"class N\").",
+                "--json: per input the top k (class, index, probability, logit) and \"logits\", the whole "
+                        + "logit vector by class index (softmax of it gives the probabilities)."})
 final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -56,15 +58,19 @@ final class PredictCommand implements Callable<Integer> {
         if (images.isEmpty() && indices.isEmpty()) {
             throw new IllegalArgumentException("give image files or --index N[,N...]");
         }
-        ImageClassifier clf = ImageClassifier.load(model != null ? model : DefaultModels.dense());
-        ModelConfig c = clf.model().config();
-        Preprocess pre = c.inChans() == 3 ? imageOptions.preprocess(c) : null;
+        ImageClassifier loaded = ImageClassifier.load(model != null ? model : DefaultModels.dense());
+        ModelConfig c = loaded.model().config();
+        // Fashion-MNIST's names only for its data: other IDX data gets the model's names, else "class N".
+        boolean fashion = indices.isEmpty() || DefaultModels.isFashionMnist(common.data);
+        ImageClassifier clf = fashion ? loaded
+                : new ImageClassifier(loaded.model(), ImageClassifier.defaultLabels(c, false));
+        ImagePreprocessing how = imageOptions.forClassifier(invert);
         List<String> names = new ArrayList<>();
         List<float[]> pixels = new ArrayList<>();
         List<String> truth = new ArrayList<>();
         for (Path p : images) {
             names.add(p.toString());
-            pixels.add(pre != null ? pre.read(p).toUnit() : ImageInput.readGray(p, c.imgSize(), invert));
+            pixels.add(clf.input(p, how));
             truth.add(null);
         }
         if (!indices.isEmpty()) {
@@ -75,29 +81,35 @@ final class PredictCommand implements Callable<Integer> {
                 }
                 names.add("test image #" + i);
                 pixels.add(d.image(i));
-                truth.add(FashionMnist.className(d.label(i)));
+                truth.add(fashion ? FashionMnist.className(d.label(i)) : clf.label(d.label(i)));
             }
         }
-        List<List<Prediction>> out = clf.predictBatch(pixels, topK);
+        // Every class is ranked so that --json can give the whole logit vector; the top k are printed.
+        List<List<Prediction>> out = clf.predictBatch(pixels, c.numClasses());
         List<Object> rows = new ArrayList<>();
         for (int i = 0; i < out.size(); i++) {
+            List<Prediction> top = out.get(i).subList(0, Math.min(topK, c.numClasses()));
             if (json) {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("input", names.get(i));
                 if (truth.get(i) != null) r.put("label", truth.get(i));
-                List<Object> top = new ArrayList<>();
-                for (Prediction p : out.get(i)) {
+                List<Object> entries = new ArrayList<>();
+                for (Prediction p : top) {
                     Map<String, Object> t = new LinkedHashMap<>();
                     t.put("class", p.label());
                     t.put("index", p.classIndex());
-                    t.put("probability", EvalCommand.round(p.probability(), 4));
-                    top.add(t);
+                    t.put("probability", p.probability());
+                    t.put("logit", p.logit());
+                    entries.add(t);
                 }
-                r.put("top", top);
+                r.put("top", entries);
+                float[] logits = new float[c.numClasses()];
+                for (Prediction p : out.get(i)) logits[p.classIndex()] = p.logit();
+                r.put("logits", logits);
                 rows.add(r);
             } else {
                 System.out.println(names.get(i) + (truth.get(i) == null ? "" : " (label: " + truth.get(i) + ")"));
-                for (Prediction p : out.get(i)) System.out.printf("  %-20s %6.2f%%%n", p.label(), 100 * p.probability());
+                for (Prediction p : top) System.out.printf("  %-20s %6.2f%%%n", p.label(), 100 * p.probability());
             }
         }
         if (json) System.out.println(Json.write(Map.of("predictions", rows)));

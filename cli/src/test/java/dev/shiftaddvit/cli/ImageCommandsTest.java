@@ -1,15 +1,21 @@
 package dev.shiftaddvit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.ImageClassifier;
+import dev.shiftaddvit.ImagePreprocessing;
+import dev.shiftaddvit.Prediction;
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.Resize;
 import dev.shiftaddvit.data.ImageNetLabels;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.model.VitConfig;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -77,5 +83,26 @@ class ImageCommandsTest extends ConsoleCapture {
         Files.createDirectories(dir.resolve("empty"));
         assertEquals(2, Main.run("eval", "--model", rgbModel().toString(), "--images", dir.resolve("empty").toString()));
         assertTrue(stderr().contains("empty") && stderr().contains("no class folders"), stderr());
+    }
+
+    @Test
+    void predictWithCropPctOneGivesWhatTheJavaApiGivesWithCropPctOne() throws Exception {
+        Path model = rgbModel();
+        Path png = image("in/wide.png", 30, 20, "png");
+        ImageClassifier clf = ImageClassifier.load(model);
+        ImagePreprocessing whole = new ImagePreprocessing(1.0, Resize.Filter.BICUBIC, false);
+        assertEquals(0, Main.run("predict", "--model", model.toString(), png.toString(), "--crop-pct", "1",
+                "--top-k", "3", "--json"), stderr());
+        Map<?, ?> pred = (Map<?, ?>) ((List<?>) Json.parseObject(stdout().trim(), "stdout").get("predictions")).getFirst();
+        List<Prediction> api = clf.predict(png, 3, whole);
+        List<?> top = (List<?>) pred.get("top");
+        for (int i = 0; i < 3; i++) {
+            Map<?, ?> t = (Map<?, ?>) top.get(i);
+            assertEquals(api.get(i).classIndex(), ((Number) t.get("index")).intValue());
+            assertEquals(api.get(i).logit(), ((Number) t.get("logit")).floatValue());
+            assertEquals(api.get(i).probability(), ((Number) t.get("probability")).floatValue());
+        }
+        assertFalse(Arrays.equals(clf.input(png, ImagePreprocessing.DEFAULT), clf.input(png, whole)),
+                "the default 0.875 crop sees another input");
     }
 }

@@ -44,4 +44,34 @@ class ImportCommandTest extends ConsoleCapture {
         assertTrue(stderr.contains("unexpected: class_token"), stderr);
         assertFalse(Files.exists(target));
     }
+
+    @Test
+    void foreignConfigJsonBesideTheWeightsExitsTwoWithOneLineSayingHowToNameTheConfig() throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("repo"));
+        Files.copy(FIXTURES.resolve("vit_torchvision.pth"), folder.resolve("pytorch_model.bin"));
+        Files.writeString(folder.resolve("config.json"), "{\"dim\": 16, \"layers\": 2}");
+        Path target = tmp.resolve("out.safetensors");
+        int code = Main.run("import", "--from", folder.toString(), "--out", target.toString());
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, stderr);
+        assertEquals(1, stderr.lines().count(), stderr);
+        assertTrue(stderr.contains("config.json") && stderr.contains("\"model_type\"")
+                && stderr.contains("--model NAME") && stderr.contains("--model FILE.json"), stderr);
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void metadataFileWithJsonListsImports() throws Exception {
+        String flat = Files.readString(FIXTURES.resolve("vit_torchvision.config.json"))
+                .replace("\"0.485,0.456,0.406\"", "[0.485, 0.456, 0.406]")
+                .replace("\"0.229,0.224,0.225\"", "[0.229, 0.224, 0.225]").replace("\"32\"", "32");
+        assertTrue(flat.contains("[0.485, 0.456, 0.406]") && flat.contains("[0.229, 0.224, 0.225]"), flat);
+        Path json = tmp.resolve("lists.json");
+        Files.writeString(json, flat);
+        Path target = tmp.resolve("lists.safetensors");
+        int code = Main.run("import", "--from", FIXTURES.resolve("vit_torchvision.pth").toString(), "--model",
+                json.toString(), "--out", target.toString());
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertEquals("0.485,0.456,0.406", Checkpoints.load(target).metadata().get("mean"));
+    }
 }

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.Idx;
 import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
@@ -126,5 +127,48 @@ class MainTest extends ConsoleCapture {
         Files.writeString(notImage, "this is not a png");
         assertEquals(2, Main.run("predict", "--model", tinyModel(dir).toString(), notImage.toString()));
         assertTrue(stderr().contains("notes.png"), stderr());
+    }
+
+    @Test
+    void predictJsonLogitsSoftmaxToTheProbabilities(@TempDir Path dir) throws Exception {
+        assertEquals(0, Main.run("predict", "--model", tinyModel(dir).toString(), "--index", "0,1", "--top-k", "3",
+                "--json"), stderr());
+        List<?> preds = (List<?>) Json.parseObject(stdout().trim(), "stdout").get("predictions");
+        for (Object pred : preds) {
+            List<?> logits = (List<?>) ((Map<?, ?>) pred).get("logits");
+            assertEquals(10, logits.size());
+            double max = logits.stream().mapToDouble(l -> ((Number) l).doubleValue()).max().orElseThrow();
+            double sum = logits.stream().mapToDouble(l -> Math.exp(((Number) l).doubleValue() - max)).sum();
+            for (Object t : (List<?>) ((Map<?, ?>) pred).get("top")) {
+                Map<?, ?> top = (Map<?, ?>) t;
+                double logit = ((Number) logits.get(((Number) top.get("index")).intValue())).doubleValue();
+                assertEquals(logit, ((Number) top.get("logit")).doubleValue());
+                assertEquals(Math.exp(logit - max) / sum, ((Number) top.get("probability")).doubleValue(), 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void predictOnIdxDataThatIsNotFashionMnistNamesClassesByIndex(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("digits"));
+        byte[] pixels = new byte[3 * 28 * 28];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) (i * 7);
+        Idx.write(data.resolve("t10k-images-idx3-ubyte"), new int[] {3, 28, 28}, pixels, false);
+        Idx.write(data.resolve("t10k-labels-idx1-ubyte"), new int[] {3}, new byte[] {5, 9, 0}, false);
+        assertEquals(0, Main.run("predict", "--model", tinyModel(dir).toString(), "--data", data.toString(),
+                "--index", "0,1", "--top-k", "10", "--json"), stderr());
+        List<?> preds = (List<?>) Json.parseObject(stdout().trim(), "stdout").get("predictions");
+        assertEquals("class 5", ((Map<?, ?>) preds.get(0)).get("label"));
+        assertEquals("class 9", ((Map<?, ?>) preds.get(1)).get("label"));
+        for (Object pred : preds) {
+            for (Object t : (List<?>) ((Map<?, ?>) pred).get("top")) {
+                Map<?, ?> top = (Map<?, ?>) t;
+                assertEquals("class " + top.get("index"), top.get("class"));
+            }
+        }
+        out.reset();
+        assertEquals(0, Main.run("predict", "--model", tinyModel(dir).toString(), "--index", "0", "--json"), stderr());
+        Map<?, ?> fashion = (Map<?, ?>) ((List<?>) Json.parseObject(stdout().trim(), "stdout").get("predictions")).getFirst();
+        assertEquals(FashionMnist.className(9), fashion.get("label"), "the default data is Fashion-MNIST: its names");
     }
 }

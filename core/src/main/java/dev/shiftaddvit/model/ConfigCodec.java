@@ -1,5 +1,6 @@
 package dev.shiftaddvit.model;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,7 @@ import java.util.function.ObjIntConsumer;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
 
 /**
  * A config family's checkpoint metadata, both directions from one list: "arch" and "name" first, then
@@ -40,12 +42,47 @@ final class ConfigCodec<C extends ModelConfig, B> {
         return m;
     }
 
-    /** Missing or malformed fields are reported by key, in field order, as {@link MetaFields} words them. */
+    /**
+     * Every missing or malformed field is reported in one ConfigException, in field order: missing keys
+     * together ("metadata lacks "a", "b""), then each malformed value as {@link MetaFields} words it. A
+     * single problem reads exactly as MetaFields words it alone.
+     */
     C fromMetadata(Map<String, String> meta, String source) {
+        List<String> missing = new ArrayList<>();
+        List<ConfigException> malformed = new ArrayList<>();
+        if (!meta.containsKey(ModelKeys.NAME)) missing.add(ModelKeys.NAME);
         MetaFields f = new MetaFields(meta, source);
-        B b = builder.apply(f.string(ModelKeys.NAME));
-        for (Field<C, B> field : fields) field.read().accept(b, f);
+        B b = builder.apply(meta.get(ModelKeys.NAME));
+        for (Field<C, B> field : fields) {
+            if (!meta.containsKey(field.key())) {
+                missing.add(field.key());
+                continue;
+            }
+            try {
+                field.read().accept(b, f);
+            } catch (ConfigException e) {
+                malformed.add(e);
+            }
+        }
+        if (missing.isEmpty() && malformed.size() == 1) throw malformed.getFirst();
+        if (!missing.isEmpty() || !malformed.isEmpty()) {
+            throw new ConfigException(source + ": " + problems(missing, malformed, source));
+        }
         return build.apply(b);
+    }
+
+    private static String problems(List<String> missing, List<ConfigException> malformed, String source) {
+        List<String> parts = new ArrayList<>();
+        if (!missing.isEmpty()) {
+            parts.add("metadata lacks " + missing.stream().map(k -> "\"" + k + "\"").collect(Collectors.joining(", ")));
+        }
+        // MetaFields prefixes each message with the source, which the joined message names once.
+        String prefix = source + ": ";
+        for (ConfigException e : malformed) {
+            String m = e.getMessage();
+            parts.add(m.startsWith(prefix) ? m.substring(prefix.length()) : m);
+        }
+        return String.join("; ", parts);
     }
 
     /** One field: its key, its value as written, and how the parsed value reaches the builder. */

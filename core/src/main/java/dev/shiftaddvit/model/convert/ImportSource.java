@@ -8,6 +8,7 @@ import dev.shiftaddvit.io.torch.TorchCheckpoint;
 import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.model.ModelKeys;
 import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
@@ -21,14 +22,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * Where imported weights and hyper-parameters come from: a weights file (safetensors, a sharded
  * safetensors index, or a torch.save zip) or a Hugging Face model folder, and a config that is our
  * named config, our flat metadata as a JSON file, the {@code config.json} beside the weights (Hugging
- * Face's, with {@code preprocessor_config.json} for the normalisation when present, or a timm hub
- * repository's), or else the named config whose structure the tensors' shapes show.
+ * Face's, with {@code preprocessor_config.json} for the normalisation when present, a timm hub
+ * repository's, or our flat metadata), or else the named config whose structure the tensors' shapes show.
  */
 public final class ImportSource {
     /** File names a model folder is searched for, in order (Hugging Face's own preference). */
@@ -73,8 +75,8 @@ public final class ImportSource {
 
     /**
      * The config: {@code model} (a name of {@link Configs} or a JSON file of our metadata) when given,
-     * else the config.json beside {@code weights} (timm's when it names an "architecture", else Hugging
-     * Face's), else the one named config whose structure the tensors show, in the given naming
+     * else the config.json beside {@code weights} (timm's, Hugging Face's or our metadata: see
+     * {@link #fromConfigJson}), else the one named config whose structure the tensors show, in the given naming
      * ({@link ConfigInference}).
      */
     public static ModelConfig config(String model, Path weights, Map<String, Tensor> tensors, Naming naming) {
@@ -90,10 +92,7 @@ public final class ImportSource {
         if (model != null && model.endsWith(".json")) return fromMetadataFile(Path.of(model));
         if (model != null) return Configs.byName(model);
         Path json = weights.toAbsolutePath().getParent().resolve("config.json");
-        if (Files.isRegularFile(json)) {
-            Map<String, Object> c = readJson(json);
-            return c.containsKey("architecture") ? fromTimm(json, c) : fromHuggingFace(json, c);
-        }
+        if (Files.isRegularFile(json)) return fromConfigJson(json);
         Map<String, Tensor> t = tensors.get();
         return ConfigInference.infer(t, naming != null ? naming : Naming.detect(t.keySet()), weights.toString());
     }
@@ -107,14 +106,44 @@ public final class ImportSource {
         }
     }
 
-    /** Our flat metadata ({@link ModelConfig#toMetadata()}) as a JSON object; numbers may be unquoted. */
+    /**
+     * A config.json beside the weights, told apart by its key: timm's names an "architecture", Hugging
+     * Face's a "model_type", ours an "arch"; anything else is refused saying how to name the config.
+     */
+    private static ModelConfig fromConfigJson(Path json) {
+        Map<String, Object> c = readJson(json);
+        if (c.containsKey("architecture")) return fromTimm(json, c);
+        if (c.containsKey("model_type")) return fromHuggingFace(json, c);
+        if (c.containsKey(ModelKeys.ARCH)) return fromMetadata(json, c);
+        throw new InvalidInputException(json.toString(), "is not a config this import reads: a Hugging Face "
+                + "config.json names a \"model_type\", a timm one an \"architecture\", our flat metadata an \"arch\"; "
+                + "name the config with --model NAME (e.g. deit_tiny, pvt_v2_b0) or --model FILE.json (our "
+                + "metadata, see the README's \"Importing weights\")");
+    }
+
+    /** Our flat metadata ({@link ModelConfig#toMetadata()}) as a JSON object. */
     static ModelConfig fromMetadataFile(Path file) {
+        return fromMetadata(file, readJson(file));
+    }
+
+    /** Values may be the strings toMetadata writes or plain JSON: numbers, booleans, lists of numbers. */
+    private static ModelConfig fromMetadata(Path file, Map<String, Object> json) {
         Map<String, String> meta = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : readJson(file).entrySet()) {
-            Object v = e.getValue();
-            meta.put(e.getKey(), v instanceof String s ? s : Json.write(v));
-        }
+        for (Map.Entry<String, Object> e : json.entrySet()) meta.put(e.getKey(), metadataValue(e.getValue()));
         return ModelConfig.fromMetadata(meta, file.toString());
+    }
+
+    /**
+     * A JSON value as toMetadata writes it: a list of scalars joined by commas ("0.485,0.456,0.406"),
+     * a scalar as its text; anything nested stays JSON, so the field's own check names it.
+     */
+    private static String metadataValue(Object v) {
+        return switch (v) {
+            case String s -> s;
+            case List<?> l when l.stream().noneMatch(x -> x instanceof List<?> || x instanceof Map<?, ?>) ->
+                    l.stream().map(ImportSource::metadataValue).collect(Collectors.joining(","));
+            case null, default -> Json.write(v);
+        };
     }
 
     /**
