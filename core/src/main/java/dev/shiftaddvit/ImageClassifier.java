@@ -26,16 +26,33 @@ import java.util.List;
 public final class ImageClassifier {
     private final Model model;
     private final String[] labels;
+    private final boolean recorded;
 
     public ImageClassifier(Model model, String[] labels) {
-        this.model = model;
-        this.labels = labels;
+        this(model, labels, false);
     }
 
-    /** A checkpoint's model with the names its config implies ({@link #defaultLabels}, image files' rule). */
+    private ImageClassifier(Model model, String[] labels, boolean recorded) {
+        this.model = model;
+        this.labels = labels;
+        this.recorded = recorded;
+    }
+
+    /**
+     * A checkpoint's model with the class names it records (a model trained on class folders), else
+     * those its config implies ({@link #defaultLabels}, image files' rule).
+     */
     public static ImageClassifier load(Path checkpoint) {
-        Model m = Checkpoints.load(checkpoint).model();
+        Checkpoints.Loaded l = Checkpoints.load(checkpoint);
+        List<String> names = l.classNames();
+        Model m = l.model();
+        if (names != null) return new ImageClassifier(m, names.toArray(String[]::new), true);
         return new ImageClassifier(m, defaultLabels(m.config(), true));
+    }
+
+    /** Whether the class names come from the model file rather than from {@link #defaultLabels}. */
+    public boolean recordsNames() {
+        return recorded;
     }
 
     public Model model() {

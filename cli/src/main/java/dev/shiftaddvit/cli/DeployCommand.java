@@ -59,7 +59,7 @@ final class DeployCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model + " has no Mult/Shift layers (stage " + m.shiftAdd().stage()
                     + "); convert it with `reparam --stage moe` first");
         }
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(Checkpoints.inherited(in.metadata()));
         meta.put(CheckpointKeys.DEPLOY_COMMAND, CommandLineCapture.commandLine());
         meta.put(CheckpointKeys.DEPLOY_PARENT, model.toString());
         DeployFile.save(out, m, meta);

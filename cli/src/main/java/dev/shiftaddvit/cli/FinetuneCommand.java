@@ -50,7 +50,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Checkpoints.Loaded from = Checkpoints.load(model);
         Model m = resumed != null ? resumed.model() : from.model();
         TrainRun.Data data = limits.load(common, m.config());
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(Checkpoints.inherited(from.metadata()));
         meta.put(CheckpointKeys.TRAIN_INIT, model.toString());
         for (String k : new String[]{CheckpointKeys.REPARAM_COMMAND, CheckpointKeys.REPARAM_PARENT,
                 CheckpointKeys.TRAIN_COMMAND}) {

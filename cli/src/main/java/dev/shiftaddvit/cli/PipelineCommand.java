@@ -91,6 +91,7 @@ final class PipelineCommand implements Callable<Integer> {
         Checkpoints.Loaded dense = Checkpoints.load(parent);
         TrainRun.Data data = limits.load(common, dense.model().config());
         String command = CommandLineCapture.commandLine();
+        Map<String, String> inherited = Checkpoints.inherited(dense.metadata());
 
         Path attnInit = dir.resolve("attn-init.safetensors");
         Path attn = dir.resolve("attn.safetensors");
@@ -100,13 +101,13 @@ final class PipelineCommand implements Callable<Integer> {
         stage("attn", attnInit, () -> {
             Model m = Checkpoints.load(parent).model();
             ReparamStage.attn(m, options.attn(), data.train(), options.hashImages, seed);
-            save(attnInit, m, parent, command);
+            save(attnInit, m, parent, command, inherited);
         });
         finetune("attn", attnInit, attn, attnEpochs, attnLr, data, command);
         stage("moe", moeInit, () -> {
             Model m = Checkpoints.load(attn).model();
             ReparamStage.moe(m, options.moe(), seed);
-            save(moeInit, m, attn, command);
+            save(moeInit, m, attn, command, inherited);
         });
         finetune("moe", moeInit, moe, moeEpochs, moeLr, data, command);
         Path deployed = dir.resolve("deployed.safetensors");
@@ -232,12 +233,14 @@ final class PipelineCommand implements Callable<Integer> {
         meta.put(CheckpointKeys.TRAIN_INIT, init.toString());
         meta.put(CheckpointKeys.TRAIN_COMMAND, command);
         meta.put(CheckpointKeys.PIPELINE_STAGE, name);
-        Model m = resumed != null ? resumed.model() : Checkpoints.load(init).model();
-        TrainRun.run(m, resumed, tc, data.train(), data.test(), output, ckpt, 0, meta);
+        Checkpoints.Loaded start = resumed != null ? resumed : Checkpoints.load(init);
+        meta.putAll(Checkpoints.inherited(start.metadata()));
+        TrainRun.run(start.model(), resumed, tc, data.train(), data.test(), output, ckpt, 0, meta);
     }
 
-    private static void save(Path file, Model m, Path parent, String command) throws IOException {
-        Map<String, String> meta = new LinkedHashMap<>();
+    private static void save(Path file, Model m, Path parent, String command, Map<String, String> inherited)
+            throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(inherited);
         meta.put(CheckpointKeys.REPARAM_COMMAND, command);
         meta.put(CheckpointKeys.REPARAM_PARENT, parent.toString());
         Checkpoints.save(file, m, null, meta);

@@ -62,7 +62,7 @@ final class PredictCommand implements Callable<Integer> {
         ModelConfig c = loaded.model().config();
         // Fashion-MNIST's names only for its data: other IDX data gets the model's names, else "class N".
         boolean fashion = indices.isEmpty() || DefaultModels.isFashionMnist(common.data);
-        ImageClassifier clf = fashion ? loaded
+        ImageClassifier clf = fashion || loaded.recordsNames() ? loaded
                 : new ImageClassifier(loaded.model(), ImageClassifier.defaultLabels(c, false));
         ImagePreprocessing how = imageOptions.forClassifier(invert);
         List<String> names = new ArrayList<>();

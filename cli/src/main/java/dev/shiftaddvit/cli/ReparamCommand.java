@@ -57,7 +57,7 @@ final class ReparamCommand implements Callable<Integer> {
             case "moe" -> ReparamStage.moe(m, options.moe(), seed);
             default -> throw new IllegalArgumentException("--stage must be attn or moe, got " + stage);
         }
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(Checkpoints.inherited(in.metadata()));
         meta.put(CheckpointKeys.REPARAM_COMMAND, CommandLineCapture.commandLine());
         meta.put(CheckpointKeys.REPARAM_PARENT, model.toString());
         Checkpoints.save(out, m, null, meta);

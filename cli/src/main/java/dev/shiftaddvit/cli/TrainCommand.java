@@ -88,6 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         } else if (init != null) {
             Checkpoints.Loaded from = Checkpoints.load(init);
             model = from.model();
+            meta.putAll(Checkpoints.inherited(from.metadata()));
             meta.put(CheckpointKeys.TRAIN_INIT, init.toString());
             String before = from.metadata().get(CheckpointKeys.TRAIN_COMMAND);
             if (before != null) meta.put(CheckpointKeys.TRAIN_INIT_COMMAND, before);

@@ -5,8 +5,10 @@ import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
+import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.io.AtomicFiles;
+import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.io.OutputFileException;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
@@ -128,6 +130,7 @@ final class TrainRun {
         int startEpoch = 0;
         int startStep = 0;
         meta.put(CheckpointKeys.TRAIN_IMAGES, Integer.toString(trainSet.n()));
+        if (trainSet instanceof ImageFolder f) meta.put(CheckpointKeys.CLASS_NAMES, Json.write(f.classes()));
         if (resumed != null) {
             requireSameRun(resumed.metadata(), runMetadata(tc, meta), ckpt);
             startEpoch = resumed.nextEpoch();

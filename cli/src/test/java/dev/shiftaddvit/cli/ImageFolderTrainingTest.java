@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shiftaddvit.ImageClassifier;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.cli.report.PipelineSummary;
@@ -76,6 +77,30 @@ class ImageFolderTrainingTest extends ConsoleCapture {
                 root.toString(), "--json"), stderr());
         assertEquals(6L, ((Number) Json.parseObject(stdout().trim(), "stdout").get("images")).longValue());
         assertTrue(stderr().contains("evaluating on " + root.resolve("val")), stderr());
+    }
+
+    @Test
+    void theFolderNamesTravelFromFineTuneThroughReparamAndDeployToPredict() throws Exception {
+        Path root = images();
+        Path tuned = dir.resolve("f.safetensors");
+        assertEquals(0, Main.run("finetune", "--model", rgbModel(3).toString(), "--out", tuned.toString(), "--images",
+                root.toString(), "--epochs", "1", "--batch-size", "4"), stderr());
+        Path attn = dir.resolve("a.safetensors");
+        assertEquals(0, Main.run("reparam", "--model", tuned.toString(), "--stage", "attn", "--images",
+                root.toString(), "--hash-images", "6", "--out", attn.toString()), stderr());
+        Path moe = dir.resolve("m.safetensors");
+        assertEquals(0, Main.run("reparam", "--model", attn.toString(), "--stage", "moe", "--latency-batch", "1",
+                "--out", moe.toString()), stderr());
+        Path deployed = dir.resolve("d.safetensors");
+        assertEquals(0, Main.run("deploy", "--model", moe.toString(), "--out", deployed.toString()), stderr());
+        for (Path p : List.of(tuned, attn, moe, deployed)) {
+            ImageClassifier clf = ImageClassifier.load(p);
+            assertEquals(CLASSES, List.of(clf.label(0), clf.label(1), clf.label(2)), p.toString());
+        }
+        out.reset();
+        assertEquals(0, Main.run("predict", "--model", deployed.toString(), "--top-k", "3",
+                root.resolve("val/dog/0.png").toString()), stderr());
+        for (String c : CLASSES) assertTrue(stdout().contains(c), stdout());
     }
 
     @Test

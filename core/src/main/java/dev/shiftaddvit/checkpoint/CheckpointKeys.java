@@ -50,6 +50,8 @@ public final class CheckpointKeys {
 
     /** Names the file format; {@link DeployFile#FORMAT} in a deploy file. */
     public static final String FORMAT = "format";
+    /** The class names, in index order, as a JSON list (written by training on class folders, kept by derived files). */
+    public static final String CLASS_NAMES = "class_names";
     /** The bits per stored shift code of a deploy file. */
     public static final String DEPLOY_CODE_BITS = "deploy.code_bits";
     /** Followed by a codes tensor's name; the value is its weight shape "out,in". */

@@ -1,6 +1,7 @@
 package dev.shiftaddvit.checkpoint;
 
 import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.io.Json;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.ConfigException;
@@ -38,9 +39,33 @@ public final class Checkpoints {
             return Integer.parseInt(metadata.getOrDefault(CheckpointKeys.TRAIN_NEXT_STEP, "0"));
         }
 
+        /** The recorded class names ({@link CheckpointKeys#CLASS_NAMES}), or null when the file records none. */
+        public List<String> classNames() {
+            String v = metadata.get(CheckpointKeys.CLASS_NAMES);
+            if (v == null) return null;
+            String src = "class names of " + model.config().name();
+            List<String> names = new ArrayList<>();
+            if (!(Json.parse(v, src) instanceof List<?> l)) throw new InvalidInputException(src, "not a JSON list");
+            for (Object o : l) {
+                if (!(o instanceof String s)) throw new InvalidInputException(src, "entry " + o + " is not a string");
+                names.add(s);
+            }
+            if (names.size() != model.config().numClasses()) {
+                throw new InvalidInputException(src, names.size() + " names for " + model.config().numClasses()
+                        + " classes");
+            }
+            return List.copyOf(names);
+        }
+
         public long optimizerStep() {
             return Long.parseLong(metadata.getOrDefault(CheckpointKeys.TRAIN_OPTIMIZER_STEP, "0"));
         }
+    }
+
+    /** What a file derived from one with {@code parent}'s metadata keeps of it: the class names. */
+    public static Map<String, String> inherited(Map<String, String> parent) {
+        String names = parent.get(CheckpointKeys.CLASS_NAMES);
+        return names == null ? Map.of() : Map.of(CheckpointKeys.CLASS_NAMES, names);
     }
 
     public static void save(Path path, Model model, Map<String, Tensor> extras, Map<String, String> meta)
