@@ -31,10 +31,14 @@ public final class Gemm {
     static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     /** Vector length in floats. */
     static final int VL = F.length();
-    /** Rows of the register tile (see the micro-kernel notes for why 4). */
-    static final int MR = 4;
+    /**
+     * Rows of the register tile: 4 for vectors up to 256 bits (see the micro-kernel notes for why),
+     * 8 at 512 bits, where 32 registers hold the taller tile ({@link GemmTile8});
+     * {@code -Dshiftaddvit.gemm.mr=4|8} picks one for measurements.
+     */
+    static final int MR = tileRows(Integer.getInteger("shiftaddvit.gemm.mr", VL >= 16 ? 8 : 4));
     /** Exactly MR lanes, for packing A slivers of the tn form. */
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Float> FMR = MR == 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
     /** Columns of the register tile (two vectors). */
     static final int NR = 2 * VL;
     /** k block: one packed B sliver (KC x NR floats) stays in L1. */
@@ -337,7 +341,7 @@ public final class Gemm {
             int src = aOff + (pc + p) * lda + ic;
             int dst = dst0 + p * MR;
             for (int s = 0; s < full; s++) {
-                FloatVector.fromArray(F4, a, src + s * MR).intoArray(ap, dst + s * sliver);
+                FloatVector.fromArray(FMR, a, src + s * MR).intoArray(ap, dst + s * sliver);
             }
             if (mr > 0) {
                 int si = src + full * MR;
@@ -364,19 +368,9 @@ public final class Gemm {
                 int mr = Math.min(MR, mc - ir);
                 int r0 = aBase + ir * lda;
                 if (mr == MR && nr == NR) {
-                    int ci = cBase + ir * ldc + jr;
-                    if (add) {
-                        kernelDirectAdd(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
-                                bp, bi, c, ci, ldc);
-                    } else {
-                        kernelDirectSet(kc, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda,
-                                bp, bi, c, ci, ldc);
-                    }
+                    direct(kc, a, r0, lda, MR, bp, bi, c, cBase + ir * ldc + jr, ldc, add);
                 } else {
-                    // Missing rows repeat the last valid row; their results are discarded.
-                    int last = mr - 1;
-                    kernelDirectSet(kc, a, r0, r0 + Math.min(1, last) * lda, r0 + Math.min(2, last) * lda, r0 + Math.min(3, last) * lda,
-                            bp, bi, tile, 0, NR);
+                    direct(kc, a, r0, lda, mr, bp, bi, tile, 0, NR, false);
                     merge(tile, mr, nr, c, cBase + ir * ldc + jr, ldc, add);
                 }
             }
@@ -395,13 +389,51 @@ public final class Gemm {
                 int ai = aBase + (ir / MR) * aStride;
                 int ci = cBase + ir * ldc + jr;
                 if (mr == MR && nr == NR) {
-                    if (add) kernelPackedAdd(kc, ap, ai, bp, bi, c, ci, ldc);
-                    else kernelPackedSet(kc, ap, ai, bp, bi, c, ci, ldc);
+                    packed(kc, ap, ai, bp, bi, c, ci, ldc, add);
                 } else {
-                    kernelPackedSet(kc, ap, ai, bp, bi, tile, 0, NR);
+                    packed(kc, ap, ai, bp, bi, tile, 0, NR, false);
                     merge(tile, mr, nr, c, ci, ldc, add);
                 }
             }
+        }
+    }
+
+    /**
+     * The direct tile of the engine's height over rows r0, r0 + lda, ...; of a short edge tile
+     * ({@code rows} &lt; MR) the missing rows repeat the last valid row and their results are discarded.
+     */
+    private static void direct(int kc, float[] a, int r0, int lda, int rows, float[] bp, int bi, float[] c, int ci,
+                               int ldc, boolean add) {
+        int last = rows - 1;
+        if (MR == 8) {
+            int a1 = r0 + Math.min(1, last) * lda;
+            int a2 = r0 + Math.min(2, last) * lda;
+            int a3 = r0 + Math.min(3, last) * lda;
+            int a4 = r0 + Math.min(4, last) * lda;
+            int a5 = r0 + Math.min(5, last) * lda;
+            int a6 = r0 + Math.min(6, last) * lda;
+            int a7 = r0 + Math.min(7, last) * lda;
+            if (add) GemmTile8.directAdd(kc, a, r0, a1, a2, a3, a4, a5, a6, a7, bp, bi, c, ci, ldc);
+            else GemmTile8.directSet(kc, a, r0, a1, a2, a3, a4, a5, a6, a7, bp, bi, c, ci, ldc);
+            return;
+        }
+        int a1 = r0 + Math.min(1, last) * lda;
+        int a2 = r0 + Math.min(2, last) * lda;
+        int a3 = r0 + Math.min(3, last) * lda;
+        if (add) kernelDirectAdd(kc, a, r0, a1, a2, a3, bp, bi, c, ci, ldc);
+        else kernelDirectSet(kc, a, r0, a1, a2, a3, bp, bi, c, ci, ldc);
+    }
+
+    /** The packed (tn) tile of the engine's height. */
+    private static void packed(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
+                               boolean add) {
+        if (MR == 8) {
+            if (add) GemmTile8.packedAdd(kc, ap, ai, bp, bi, c, ci, ldc);
+            else GemmTile8.packedSet(kc, ap, ai, bp, bi, c, ci, ldc);
+        } else if (add) {
+            kernelPackedAdd(kc, ap, ai, bp, bi, c, ci, ldc);
+        } else {
+            kernelPackedSet(kc, ap, ai, bp, bi, c, ci, ldc);
         }
     }
 
@@ -579,6 +611,11 @@ public final class Gemm {
         c21.add(FloatVector.fromArray(F, c, i2 + VL)).intoArray(c, i2 + VL);
         c30.add(FloatVector.fromArray(F, c, i3)).intoArray(c, i3);
         c31.add(FloatVector.fromArray(F, c, i3 + VL)).intoArray(c, i3 + VL);
+    }
+
+    private static int tileRows(int mr) {
+        if (mr != 4 && mr != 8) throw new IllegalArgumentException("shiftaddvit.gemm.mr must be 4 or 8, got " + mr);
+        return mr;
     }
 
     private static int roundUp(int x, int multiple) {
