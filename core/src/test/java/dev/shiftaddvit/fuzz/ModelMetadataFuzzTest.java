@@ -7,6 +7,7 @@ import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
+import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.Reparam;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
@@ -26,7 +27,7 @@ import java.util.TreeMap;
 
 /**
  * Coverage-guided fuzzing of checkpoint metadata: the tensors of a valid small checkpoint (a dense
- * {@code pvt_v2_fmnist}, or one with add-attention and MoE so that the {@code shiftadd.*} keys
+ * narrow {@code pvt_v2_fmnist}, or one with add-attention and MoE so that the {@code shiftadd.*} keys
  * exist) stay as they are while the fuzzer replaces the values of chosen keys, adds keys and drops
  * keys; {@link Checkpoints#load} must then load the file or refuse it. The fuzzer's bytes pick
  * the edits through a {@link FuzzedDataProvider}, so the seeds in
@@ -35,6 +36,9 @@ import java.util.TreeMap;
  */
 class ModelMetadataFuzzTest {
     private static final Path FILE = FuzzOracle.scratchFile(".safetensors");
+    /** pvt_v2_fmnist cut to two narrow one-block stages: every key stays, and a load takes milliseconds. */
+    private static final PvtV2Config SMALL = ((PvtV2Config) Configs.byName("pvt_v2_fmnist")).toBuilder()
+            .embedDims(8, 16).heads(1, 2).mlpRatios(2, 2).srRatios(2, 1).depths(1, 1).build();
     private static final List<Checkpoint> BASES = List.of(dense(), converted());
 
     private record Checkpoint(LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
@@ -77,11 +81,11 @@ class ModelMetadataFuzzTest {
     }
 
     private static Checkpoint dense() {
-        return saved(Configs.byName("pvt_v2_fmnist").build(1));
+        return saved(SMALL.build(1));
     }
 
     private static Checkpoint converted() {
-        Model m = Configs.byName("pvt_v2_fmnist").build(2);
+        Model m = SMALL.build(2);
         SplittableRandom rng = new SplittableRandom(3);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         // Fixed α: no latency measurement.
