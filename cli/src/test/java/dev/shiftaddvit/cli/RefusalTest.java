@@ -1,6 +1,7 @@
 package dev.shiftaddvit.cli;
 
 import dev.shiftaddvit.checkpoint.Checkpoints;
+import dev.shiftaddvit.data.Idx;
 import dev.shiftaddvit.io.Safetensors;
 import dev.shiftaddvit.tensor.Tensor;
 import org.junit.jupiter.api.Assumptions;
@@ -9,14 +10,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad flags and unwritable outputs end in exit 2 and one line naming the flag or file, before any work. */
@@ -82,6 +86,23 @@ class RefusalTest extends ConsoleCapture {
     void pipelineRefusesAWorkingDirectoryThatIsAFile(@TempDir Path dir) throws IOException {
         Path file = Files.writeString(dir.resolve("runs"), "x");
         assertOneLineRefusal(Main.run("pipeline", "--dir", file.toString()), file.toString());
+    }
+
+    @Test
+    void trainWithALimitRefusesAGzipBombInTheDataDirectoryNamingIt(@TempDir Path dir) throws IOException {
+        // 2.7 million 28x28 images declared (2.1 GB) over 16 MB of zeros: a few kB on disk.
+        Path images = dir.resolve("train-images-idx3-ubyte.gz");
+        try (DataOutputStream d = new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(images)))) {
+            for (int v : new int[] {0x803, 2_700_000, 28, 28}) d.writeInt(v);
+            byte[] zeros = new byte[1 << 16];
+            for (int i = 0; i < 256; i++) d.write(zeros);
+        }
+        Idx.write(dir.resolve("train-labels-idx1-ubyte.gz"), new int[] {64}, new byte[64], true);
+        Path out = dir.resolve("m.safetensors");
+        int code = Main.run("train", "--model", "vit_fmnist", "--data", dir.toString(), "--limit", "64", "--out",
+                out.toString());
+        assertOneLineRefusal(code, images.toString());
+        assertFalse(Files.exists(out));
     }
 
     @Test

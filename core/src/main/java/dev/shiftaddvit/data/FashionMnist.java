@@ -30,6 +30,11 @@ public final class FashionMnist {
     };
     /** Number of images in the bundled sample. */
     public static final int SAMPLE_SIZE = 1000;
+    /**
+     * The most items a file may declare: twice the 60,000 training images, so that a header claiming
+     * gigabytes (a gzip bomb) is refused before anything is inflated.
+     */
+    public static final int MAX_ITEMS = 120_000;
 
     static final String SAMPLE_IMAGES = "fmnist-sample-images-idx3-ubyte.gz";
     static final String SAMPLE_LABELS = "fmnist-sample-labels-idx1-ubyte.gz";
@@ -74,6 +79,11 @@ public final class FashionMnist {
      * tried first).
      */
     public static Dataset load(Path dir, Split split) {
+        return load(dir, split, Integer.MAX_VALUE);
+    }
+
+    /** Like {@link #load(Path, Split)}, reading only the first {@code limit} images and labels. */
+    public static Dataset load(Path dir, Split split, int limit) {
         String source = dir.toString();
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(source, (Files.exists(dir) ? "not a directory" : "directory not found")
@@ -81,7 +91,7 @@ public final class FashionMnist {
         }
         Path images = locate(dir, split.imagesFile());
         Path labels = locate(dir, split.labelsFile());
-        return loadFiles(images, labels);
+        return loadFiles(images, labels, limit);
     }
 
     private static Path locate(Path dir, String name) {
@@ -94,9 +104,19 @@ public final class FashionMnist {
 
     /** Loads an image file and a label file, requiring 28×28 images, labels below 10 and equal counts. */
     public static Dataset loadFiles(Path images, Path labels) {
-        Idx.IdxData img = Idx.readImages(images);
-        Idx.IdxData lab = Idx.read(labels, 1, Idx.MAX_DATA_BYTES);
-        return assemble(img, lab, images + " + " + labels);
+        return loadFiles(images, labels, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Like {@link #loadFiles(Path, Path)}, reading only the first {@code limit} images and labels
+     * (the headers' counts are still checked); a file declaring more than {@value #MAX_ITEMS} items
+     * is refused.
+     */
+    public static Dataset loadFiles(Path images, Path labels, int limit) {
+        Idx.IdxData img = Idx.read(images, 3, (long) MAX_ITEMS * SIZE * SIZE, limit);
+        Idx.IdxData lab = Idx.read(labels, 1, MAX_ITEMS, limit);
+        String source = images + " + " + labels;
+        return assemble(img, lab, img.count() < img.declaredCount() ? source + "[0:" + img.count() + "]" : source);
     }
 
     /** The first {@value #SAMPLE_SIZE} images of the Fashion-MNIST test set, bundled as a resource. */
@@ -123,9 +143,9 @@ public final class FashionMnist {
                     + SIZE + "x" + SIZE);
         }
         Idx.checkLabels(lab.data(), NUM_CLASSES, lab.source());
-        if (lab.count() != img.count()) {
-            throw new InvalidInputException(img.source(), img.count() + " images but " + lab.count() + " labels in "
-                    + lab.source());
+        if (lab.declaredCount() != img.declaredCount()) {
+            throw new InvalidInputException(img.source(), img.declaredCount() + " images but " + lab.declaredCount()
+                    + " labels in " + lab.source());
         }
         return new Dataset(img.data(), lab.data(), img.count(), SIZE, SIZE, source);
     }

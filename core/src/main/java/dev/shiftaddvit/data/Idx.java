@@ -29,7 +29,9 @@ import java.util.zip.ZipException;
  * a byte cap) and that the data has exactly the declared length: truncated data and trailing bytes
  * are both rejected, and so are bytes after the end of the gzip stream. It never allocates from the declared size before that size has passed the cap,
  * and for compressed or streamed input it grows its buffer only as data actually arrives, so a
- * small file claiming a huge size fails fast at its real end. All problems are
+ * small file claiming a huge size fails fast at its real end. A caller that needs only the first
+ * items passes {@code maxItems}: the header is checked whole, but no more than those items are
+ * inflated or read, so a gzip bomb costs what the caller asked for. All problems are
  * {@link InvalidInputException}s naming the source.
  */
 public final class Idx {
@@ -48,8 +50,11 @@ public final class Idx {
 
     private Idx() {}
 
-    /** The content of an unsigned-byte IDX file. The arrays are not copied. */
-    public record IdxData(int[] dims, byte[] data, String source) {
+    /**
+     * The content of an unsigned-byte IDX file, or of its first items: {@code dims[0]} is the number
+     * of items read, {@code declaredCount} the number the header declares. The arrays are not copied.
+     */
+    public record IdxData(int[] dims, byte[] data, String source, int declaredCount) {
         public IdxData {
             Objects.requireNonNull(dims);
             Objects.requireNonNull(data);
@@ -110,11 +115,19 @@ public final class Idx {
      * @param maxBytes the largest data size accepted (at most {@link #MAX_DATA_BYTES})
      */
     public static IdxData read(Path file, int expectedRank, long maxBytes) {
+        return read(file, expectedRank, maxBytes, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Reads the first {@code maxItems} items of a file (all when it holds fewer); the header,
+     * including the declared size against {@code maxBytes}, is checked as for a whole read.
+     */
+    public static IdxData read(Path file, int expectedRank, long maxBytes, int maxItems) {
         String source = file.toString();
         if (!Files.exists(file)) throw new InvalidInputException(source, "file not found");
         if (!Files.isRegularFile(file)) throw new InvalidInputException(source, "not a regular file");
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, source, expectedRank, maxBytes, Files.size(file));
+            return read(in, source, expectedRank, maxBytes, maxItems, Files.size(file));
         } catch (IOException e) {
             throw new InvalidInputException(source, "cannot read: " + e, e);
         }
@@ -122,10 +135,12 @@ public final class Idx {
 
     /** Reads from a stream (raw or gzip) that the caller closes. */
     public static IdxData read(InputStream in, String source, int expectedRank, long maxBytes) {
-        return read(in, source, expectedRank, maxBytes, -1);
+        return read(in, source, expectedRank, maxBytes, Integer.MAX_VALUE, -1);
     }
 
-    private static IdxData read(InputStream raw, String source, int expectedRank, long maxBytes, long rawSize) {
+    private static IdxData read(InputStream raw, String source, int expectedRank, long maxBytes, int maxItems,
+            long rawSize) {
+        if (maxItems < 1) throw new IllegalArgumentException("maxItems must be positive, got " + maxItems);
         long cap = Math.min(maxBytes, MAX_DATA_BYTES);
         try {
             BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
@@ -198,12 +213,17 @@ public final class Idx {
                             + " data bytes declared by dimensions " + Arrays.toString(dims));
                 }
             }
-            byte[] data = readExactly(in, (int) size, !gzip && rawSize >= 0, source, kind, dims);
-            if (in.read() >= 0) {
+            int items = Math.min(dims[0], maxItems);
+            int wanted = (int) (size / dims[0] * items);
+            byte[] data = readExactly(in, wanted, size, !gzip && rawSize >= 0, source, kind, dims);
+            // Only a whole read looks past the data; a partial one stops where the caller's items end.
+            if (items == dims[0] && in.read() >= 0) {
                 throw new InvalidInputException(source, "trailing bytes in the " + kind + " after the " + size
                         + " data bytes declared by dimensions " + Arrays.toString(dims));
             }
-            return new IdxData(dims, data, source);
+            int[] readDims = dims.clone();
+            readDims[0] = items;
+            return new IdxData(readDims, data, source, dims[0]);
         } catch (ZipException | EOFException e) {
             throw new InvalidInputException(source, "corrupt or truncated gzip data: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -238,11 +258,11 @@ public final class Idx {
     }
 
     /**
-     * Reads exactly n bytes. Unless the size was already checked against the file length
-     * ({@code sizeChecked}), the buffer grows only as data arrives.
+     * Reads exactly n of the {@code declared} data bytes. Unless the size was already checked
+     * against the file length ({@code sizeChecked}), the buffer grows only as data arrives.
      */
-    private static byte[] readExactly(InputStream in, int n, boolean sizeChecked, String source, String kind, int[] dims)
-            throws IOException {
+    private static byte[] readExactly(InputStream in, int n, long declared, boolean sizeChecked, String source,
+            String kind, int[] dims) throws IOException {
         byte[] buf = new byte[sizeChecked ? n : Math.min(n, INITIAL_CHUNK)];
         int filled = 0;
         while (filled < n) {
@@ -251,8 +271,8 @@ public final class Idx {
             }
             int r = in.read(buf, filled, buf.length - filled);
             if (r < 0) {
-                throw new InvalidInputException(source, "truncated: dimensions " + Arrays.toString(dims) + " declare " + n
-                        + " data bytes but the " + kind + " ends after " + filled);
+                throw new InvalidInputException(source, "truncated: dimensions " + Arrays.toString(dims) + " declare "
+                        + declared + " data bytes but the " + kind + " ends after " + filled);
             }
             filled += r;
         }

@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,6 +102,76 @@ class FashionMnistTest {
         writeSplit(dir, "t10k", 2, 28, 28, 2, true, 10);
         assertInvalid(dir.resolve("t10k-labels-idx1-ubyte.gz"), "label 10 at index 0 is outside [0, 10)",
                 () -> FashionMnist.load(dir, FashionMnist.Split.TEST));
+    }
+
+    @Test
+    void aLimitedLoadHoldsTheFirstImagesAndLabelsOfAFullLoad() throws IOException {
+        writeSplit(dir, "train", 50, 28, 28, 50, true, 3);
+        Dataset full = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+        Dataset first = FashionMnist.load(dir, FashionMnist.Split.TRAIN, 7);
+        assertEquals(7, first.n());
+        assertArrayEquals(full.subset(0, 7).pixels(), first.pixels());
+        assertArrayEquals(full.subset(0, 7).labels(), first.labels());
+        assertEquals(50, FashionMnist.load(dir, FashionMnist.Split.TRAIN, 500).n(), "a limit above the count reads all");
+    }
+
+    @Test
+    void aLimitedLoadStillChecksTheDeclaredCounts() throws IOException {
+        writeSplit(dir, "t10k", 5, 28, 28, 4, true, 1);
+        assertInvalid(dir.resolve("t10k-images-idx3-ubyte.gz"), "5 images but 4 labels",
+                () -> FashionMnist.load(dir, FashionMnist.Split.TEST, 2));
+    }
+
+    @Test
+    void aLimitedLoadInflatesOnlyTheImagesItNeeds() throws IOException {
+        // 100,000 declared images (within the cap) but only 32 MB of zeros: stopping after 64 images,
+        // the load neither inflates the rest nor reaches the early end.
+        Path images = gzipOfZeros(dir.resolve("train-images-idx3-ubyte.gz"), 100_000, 28, 28);
+        Idx.write(dir.resolve("train-labels-idx1-ubyte.gz"), new int[] {100_000}, new byte[100_000], true);
+        long before = allocatedBytes();
+        Dataset first = FashionMnist.load(dir, FashionMnist.Split.TRAIN, 64);
+        long used = allocatedBytes() - before;
+        assertEquals(64, first.n());
+        assertTrue(Files.size(images) < 1 << 20, "the bomb is small: " + Files.size(images));
+        assertTrue(used < 4L << 20, "allocated " + used + " bytes for 64 images");
+    }
+
+    @Test
+    void aGzipBombDeclaringMillionsOfImagesIsRefusedFromItsHeader() throws IOException {
+        // 2.7 million images (2.1 GB, within a byte array) or 60 million, with a stream of zeros behind the header.
+        for (int count : new int[] {2_700_000, 60_000_000}) {
+            Path images = gzipOfZeros(dir.resolve("train-images-idx3-ubyte.gz"), count, 28, 28);
+            Idx.write(dir.resolve("train-labels-idx1-ubyte.gz"), new int[] {64}, new byte[64], true);
+            assertTrue(Files.size(images) < 1 << 20, "the bomb is small: " + Files.size(images));
+            for (int limit : new int[] {64, Integer.MAX_VALUE}) {
+                long before = allocatedBytes();
+                assertInvalid(images, "declare " + 784L * count + " bytes of data, more than the limit",
+                        () -> FashionMnist.load(dir, FashionMnist.Split.TRAIN, limit));
+                long used = allocatedBytes() - before;
+                assertTrue(used < 4L << 20, "allocated " + used + " bytes before refusing");
+            }
+        }
+    }
+
+    /** A gzip IDX image file declaring {@code n} images of h×w followed by up to 32 MB of zeros, streamed. */
+    static Path gzipOfZeros(Path file, int n, int h, int w) throws IOException {
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            DataOutputStream d = new DataOutputStream(out);
+            d.writeInt(Idx.MAGIC_UBYTE_3D);
+            d.writeInt(n);
+            d.writeInt(h);
+            d.writeInt(w);
+            byte[] zeros = new byte[1 << 16];
+            for (long left = Math.min((long) n * h * w, 32L << 20); left > 0; left -= zeros.length) {
+                d.write(zeros, 0, (int) Math.min(left, zeros.length));
+            }
+            d.flush();
+        }
+        return file;
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     @Test

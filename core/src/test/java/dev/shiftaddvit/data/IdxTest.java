@@ -259,6 +259,29 @@ class IdxTest {
     }
 
     @Test
+    void readingTheFirstItemsStopsBeforeTheRestOfTheStream() throws IOException {
+        byte[] gz = gzip(rawIdx(0x00000801, new int[] {6}, new byte[] {1, 2, 3, 4, 5, 6}));
+        // Cut before the gzip trailer: a whole read fails, a read of the first 3 items never gets there.
+        Path cut = file("cut.gz", Arrays.copyOf(gz, gz.length - 8));
+        assertInvalid(cut, "corrupt or truncated gzip data", () -> Idx.read(cut, 1, Idx.MAX_DATA_BYTES));
+        Idx.IdxData first = Idx.read(cut, 1, Idx.MAX_DATA_BYTES, 3);
+        assertArrayEquals(new byte[] {1, 2, 3}, first.data());
+        assertEquals(3, first.count());
+        assertEquals(6, first.declaredCount());
+    }
+
+    @Test
+    void readingTheFirstItemsStillChecksTheHeaderAndTheFileSize() throws IOException {
+        Path raw = file("short", rawIdx(0x00000803, new int[] {4, 2, 2}, pattern(15)));
+        assertInvalid(raw, "declare 16 data bytes but the file holds only 15", () -> Idx.read(raw, 3, Idx.MAX_DATA_BYTES, 1));
+        Path capped = file("capped.gz", gzip(rawIdx(0x00000803, new int[] {4, 2, 2}, pattern(16))));
+        assertInvalid(capped, "more than the limit of 15 bytes", () -> Idx.read(capped, 3, 15, 1));
+        Idx.IdxData d = Idx.read(file("ok", rawIdx(0x00000803, new int[] {4, 2, 2}, pattern(16))), 3, 16, 2);
+        assertArrayEquals(new int[] {2, 2, 2}, d.dims());
+        assertArrayEquals(Arrays.copyOf(pattern(16), 8), d.data());
+    }
+
+    @Test
     void gzipDeclaringHugeDimensionsFailsFastWithoutAllocating() throws IOException {
         // ~2 GB declared (within the cap) but only 100 bytes present: must not allocate 2 GB first.
         Path lying = file("lying.gz", gzip(rawIdx(0x00000803, new int[] {2_000_000, 1000, 1}, pattern(100))));

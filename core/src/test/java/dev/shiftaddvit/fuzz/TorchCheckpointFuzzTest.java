@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <pre>
  * for t in SafetensorsFuzzTest#open TorchCheckpointFuzzTest#checkpoint TorchCheckpointFuzzTest#pickle \
- *          ImageInputFuzzTest#decode JsonFuzzTest#parse IdxFuzzTest#read; do
+ *          ImageInputFuzzTest#decode JsonFuzzTest#parse IdxFuzzTest#read ModelMetadataFuzzTest#load \
+ *          ImportConfigFuzzTest#load; do
  *   JAZZER_FUZZ=1 mvn -q -pl core -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false || break
  * done
  * </pre>
