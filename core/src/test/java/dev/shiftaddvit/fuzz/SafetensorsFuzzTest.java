@@ -17,10 +17,11 @@ import java.nio.file.Path;
  * every file in {@code src/test/resources/dev/shiftaddvit/fuzz/SafetensorsFuzzTestInputs/} (the
  * seed corpus, and any {@code crash-*} file a campaign left in {@code .../SafetensorsFuzzTestInputs/open/}),
  * in well under a second. With {@code JAZZER_FUZZ=1} it fuzzes for {@code maxDuration} (one fuzz
- * test per JVM, so pick it with {@code -Dtest}):
+ * test per JVM, so pick it with {@code -Dtest}; {@code surefire:test@default-test} runs it once, where
+ * {@code mvn test} would run it again in each vector-width execution):
  *
  * <pre>
- * JAZZER_FUZZ=1 mvn -pl core -am test -Dtest=SafetensorsFuzzTest -Dsurefire.failIfNoSpecifiedTests=false
+ * JAZZER_FUZZ=1 mvn -pl core test-compile surefire:test@default-test -Dtest=SafetensorsFuzzTest
  * </pre>
  *
  * A longer campaign: add {@code -Djazzer.max_duration=1h}. Running all targets, the corpus and

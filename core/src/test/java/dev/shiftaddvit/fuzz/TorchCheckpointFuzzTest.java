@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * for t in SafetensorsFuzzTest#open TorchCheckpointFuzzTest#checkpoint TorchCheckpointFuzzTest#pickle \
  *          ImageInputFuzzTest#decode JsonFuzzTest#parse IdxFuzzTest#read ModelMetadataFuzzTest#load \
  *          ImportConfigFuzzTest#load; do
- *   JAZZER_FUZZ=1 mvn -q -pl core -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false || break
+ *   JAZZER_FUZZ=1 mvn -q -pl core test-compile surefire:test@default-test -Dtest="$t" || break
  * done
  * </pre>
  *
