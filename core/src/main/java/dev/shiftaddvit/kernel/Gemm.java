@@ -56,7 +56,7 @@ public final class Gemm {
     /** Largest fully packed operand (floats) for the shared-packing schedule. */
     static final long SHARED_MAX = 1L << 23;
     /** Up to this many rows, nt runs as dot products without packing ({@link GemmDot}). */
-    static final int DOT_MAX_M = Integer.getInteger("shiftaddvit.gemm.dotm", 32);
+    public static final int DOT_MAX_M = Integer.getInteger("shiftaddvit.gemm.dotm", 32);
     /** Schedule override for tuning and tests: "auto", "columns" or "shared". */
     static volatile String schedule = System.getProperty("shiftaddvit.gemm.schedule", "auto");
 
@@ -119,6 +119,80 @@ public final class Gemm {
             return;
         }
         gemm(false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * The B operand of the nt form (a weight [n, k]) packed once, over the full k, into the
+     * micro-kernel's NR-column slivers, for the calls that reuse it (inference: ONNX Runtime packs
+     * at session creation). Holds the source too, for the dot path of short products. A product
+     * through it has the bits of {@link #nt} on the source: the k blocks are the same.
+     */
+    public static final class PackedB {
+        private final int n;
+        private final int k;
+        private final float[] data;
+        private final float[] source;
+        private final int sourceOff;
+        private final int ldb;
+
+        private PackedB(int n, int k, float[] data, float[] source, int sourceOff, int ldb) {
+            this.n = n;
+            this.k = k;
+            this.data = data;
+            this.source = source;
+            this.sourceOff = sourceOff;
+            this.ldb = ldb;
+        }
+
+        public int n() {
+            return n;
+        }
+
+        public int k() {
+            return k;
+        }
+    }
+
+    /** Packs B [n, k] (row-major at b[bOff + j*ldb + p]) for {@link #nt(int, PackedB, float[], int, int, float[], int, int, boolean)}. */
+    public static PackedB packNt(int n, int k, float[] b, int bOff, int ldb) {
+        if (n < 1 || k < 1) throw new IllegalArgumentException("packed B needs n, k >= 1, got n=" + n + " k=" + k);
+        int nTiles = (n + NR - 1) / NR;
+        float[] bp = new float[Math.multiplyExact(nTiles * NR, k)];
+        Parallel.forRange(nTiles, Math.max(1, nTiles / (2 * Parallel.threads())), (from, to) ->
+                packBT(b, bOff, ldb, 0, k, from * NR, Math.min(n, to * NR) - from * NR, bp, from * NR * k));
+        return new PackedB(n, k, bp, b, bOff, ldb);
+    }
+
+    /** C[m,n] (+)= A[m,k] · Bᵀ with B packed by {@link #packNt}: the nt form without packing B again. */
+    public static void nt(int m, PackedB b, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
+                          boolean accumulate) {
+        int n = b.n;
+        int k = b.k;
+        if (m < 0) throw new IllegalArgumentException("GEMM dimensions must be >= 0, got m=" + m);
+        if (m == 0) return;
+        if (m <= DOT_MAX_M) {
+            GemmDot.nt(m, n, k, a, aOff, lda, b.source, b.sourceOff, b.ldb, c, cOff, ldc, accumulate);
+            return;
+        }
+        long fmas = (long) m * n * k;
+        int mTiles = (m + MR - 1) / MR;
+        int nTiles = (n + NR - 1) / NR;
+        int threads = Parallel.threads();
+        if (threads == 1 || fmas < PARALLEL_MIN_FMAS || mTiles * nTiles == 1 || Parallel.inParallelWork()) {
+            prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, 0, n);
+            return;
+        }
+        boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
+        int tiles = splitM ? mTiles : nTiles;
+        Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
+            if (splitM) {
+                prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, from * MR,
+                        Math.min(m, to * MR), 0, n);
+            } else {
+                prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, from * NR,
+                        Math.min(n, to * NR));
+            }
+        });
     }
 
     /** C[m,n] (+)= A[m,k] · B[k,n] — the input-gradient form dY·W. */

@@ -16,7 +16,11 @@ public final class Linear implements Layer {
     private final int out;
     private final Parameter weight;
     private final Parameter bias;
+    /** Inference on weights packed once (default); {@code -Dshiftaddvit.linear.prepack=false} packs per call. */
+    private static final boolean PREPACK = Boolean.parseBoolean(System.getProperty("shiftaddvit.linear.prepack", "true"));
+
     private Tensor input;
+    private volatile Packed packed;
 
     public Linear(String name, int in, int out, boolean bias, SplittableRandom rng) {
         this.in = in;
@@ -64,7 +68,11 @@ public final class Linear implements Layer {
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
         Tensor y = Tensor.zeros(shape);
-        Gemm.nt(rows, out, in, x.data(), 0, in, weight.value().data(), 0, in, y.data(), 0, out, false);
+        if (PREPACK && !training && rows > Gemm.DOT_MAX_M) {
+            Gemm.nt(rows, packedWeight(), x.data(), 0, in, y.data(), 0, out, false);
+        } else {
+            Gemm.nt(rows, out, in, x.data(), 0, in, weight.value().data(), 0, in, y.data(), 0, out, false);
+        }
         if (bias != null) Ops.addBiasRows(y.data(), bias.value().data(), rows, out);
         input = training ? x : null;
         if (Profiler.active()) {
@@ -72,6 +80,24 @@ public final class Linear implements Layer {
                     OpCount.dense(rows, in, out, bias != null), t0);
         }
         return y;
+    }
+
+    /**
+     * The weight packed for the GEMM micro-kernel, built on the first inference forward and again
+     * whenever the weight's version moves (same bits as packing per call; see {@link Gemm.PackedB}).
+     */
+    private Gemm.PackedB packedWeight() {
+        Packed p = packed;
+        int v = weight.version();
+        if (p == null || p.version != v) {
+            p = new Packed(Gemm.packNt(out, in, weight.value().data(), 0, in), v);
+            packed = p;
+        }
+        return p.weight;
+    }
+
+    /** A packed weight and the version it was packed from, published together. */
+    private record Packed(Gemm.PackedB weight, int version) {
     }
 
     @Override

@@ -11,6 +11,7 @@ public final class Parameter {
     private final Tensor value;
     private final Tensor grad;
     private final boolean decay;
+    private volatile int version;
 
     public Parameter(String name, Tensor value, boolean decay) {
         this.name = name;
@@ -33,6 +34,22 @@ public final class Parameter {
 
     public boolean decay() {
         return decay;
+    }
+
+    /**
+     * Bumped by {@link #changed()}: layers that keep something derived from the value (a weight
+     * packed for inference) rebuild it when the version moves.
+     */
+    public int version() {
+        return version;
+    }
+
+    /**
+     * Says the value was written. The optimizer and the checkpoint loader call it; so must any code
+     * that writes {@code value().data()} of a layer that has already run an inference forward.
+     */
+    public void changed() {
+        version++;
     }
 
     public void zeroGrad() {

@@ -54,6 +54,7 @@ public final class AdamW {
                 vv[i] = vi;
                 w[i] = w[i] * decay - stepSize * mi / ((float) Math.sqrt(vi) * rbc2 + eps);
             }
+            p.changed();
         }
     }
 

@@ -268,4 +268,29 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void aPrepackedWeightGivesTheBitsOfPackingItPerCall() {
+        int[][] shapes = {{1, 5, 3}, {32, 40, 17}, {33, 40, 17}, {197, 192, 192}, {197, 576, 192}, {333, 259, 300},
+                {40, 2 * Gemm.NR + 3, Gemm.KC + 5}, {1576, 192, 768}};
+        long seed = 70;
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = k + 1;
+            SplittableRandom rnd = new SplittableRandom(seed++);
+            float[] a = random(rnd, 2 + m * lda);
+            float[] b = random(rnd, 1 + n * ldb);
+            Gemm.PackedB packed = Gemm.packNt(n, k, b, 1, ldb);
+            for (boolean acc : new boolean[]{false, true}) {
+                float[] start = random(rnd, m * n);
+                float[] perCall = start.clone();
+                float[] once = start.clone();
+                Gemm.nt(m, n, k, a, 2, lda, b, 1, ldb, perCall, 0, n, acc);
+                Gemm.nt(m, packed, a, 2, lda, once, 0, n, acc);
+                for (int i = 0; i < perCall.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(perCall[i]), Float.floatToRawIntBits(once[i]),
+                            m + "x" + n + "x" + k + (acc ? " accumulate" : "") + ": c[" + i + "]");
+                }
+            }
+        }
+    }
 }
