@@ -47,6 +47,13 @@ public final class Gemm {
     static final int MC = roundUp(Integer.getInteger("shiftaddvit.gemm.mc", 144), MR);
     /** n block: the B block (KC x NC) stays in L3; a multiple of NR. */
     static final int NC = roundUp(Integer.getInteger("shiftaddvit.gemm.nc", 2048), NR);
+    /**
+     * Row-major A (nt, nn) is packed into MR-row slivers and run through the packed kernel when each
+     * chunk's rows are its own and meet at least this many B slivers; the packed kernel's broadcasts
+     * read one contiguous line per k step instead of MR rows. Column-split chunks read all of A, so
+     * they would each pack it again: they read it in place. {@code -Dshiftaddvit.gemm.packa=0} never packs.
+     */
+    static final int PACK_A_MIN_SLIVERS = Integer.getInteger("shiftaddvit.gemm.packa", 4);
     /** Below this many multiply-adds a call runs on the calling thread. */
     static final long PARALLEL_MIN_FMAS = Long.getLong("shiftaddvit.gemm.parmin", 1L << 20);
     /** Minimum multiply-adds per parallel chunk. */
@@ -179,7 +186,7 @@ public final class Gemm {
         int nTiles = (n + NR - 1) / NR;
         int threads = Parallel.threads();
         if (threads == 1 || fmas < PARALLEL_MIN_FMAS || mTiles * nTiles == 1 || Parallel.inParallelWork()) {
-            prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, 0, n);
+            prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, 0, n, packA(nTiles));
             return;
         }
         boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
@@ -187,10 +194,10 @@ public final class Gemm {
         Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
             if (splitM) {
                 prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, from * MR,
-                        Math.min(m, to * MR), 0, n);
+                        Math.min(m, to * MR), 0, n, packA(nTiles));
             } else {
                 prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, from * NR,
-                        Math.min(n, to * NR));
+                        Math.min(n, to * NR), false);
             }
         });
     }
@@ -237,7 +244,7 @@ public final class Gemm {
         if (!parallel || (columns || !shared)) {
             // Column split (or serial): each chunk packs its own blocks of B (and A for tn).
             if (!parallel) {
-                blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, 0, m, 0, n);
+                blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc, 0, m, 0, n, !ta && packA(nTiles));
                 return;
             }
             boolean splitM = !columns && mTiles >= nTiles;
@@ -246,10 +253,10 @@ public final class Gemm {
             Parallel.forRange(tiles, minChunk, (from, to) -> {
                 if (splitM) {
                     blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc,
-                            from * MR, Math.min(m, to * MR), 0, n);
+                            from * MR, Math.min(m, to * MR), 0, n, !ta && packA(nTiles));
                 } else {
                     blocked(ta, tb, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, acc,
-                            0, m, from * NR, Math.min(n, to * NR));
+                            0, m, from * NR, Math.min(n, to * NR), false);
                 }
             });
             return;
@@ -276,11 +283,17 @@ public final class Gemm {
         int tiles = splitM ? mTiles : nTiles;
         Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
             if (splitM) {
-                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n);
+                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n,
+                        !ta && packA(nTiles));
             } else {
-                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, 0, m, from * NR, Math.min(n, to * NR));
+                prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, 0, m, from * NR, Math.min(n, to * NR),
+                        false);
             }
         });
+    }
+
+    private static boolean packA(int nTiles) {
+        return PACK_A_MIN_SLIVERS > 0 && nTiles >= PACK_A_MIN_SLIVERS;
     }
 
     private static int minChunk(long fmas, int tiles) {
@@ -291,7 +304,7 @@ public final class Gemm {
     /** Computes C[i0:i1, j0:j1] on the calling thread, packing its own blocks. */
     private static void blocked(boolean ta, boolean tb, int k, float[] a, int aOff, int lda,
                                 float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc,
-                                int i0, int i1, int j0, int j1) {
+                                int i0, int i1, int j0, int j1, boolean packA) {
         int rows = i1 - i0;
         int cols = j1 - j0;
         int kBlocks = (k + KC - 1) / KC;
@@ -317,6 +330,10 @@ public final class Gemm {
                     if (ta) {
                         packAT(a, aOff, lda, pc, kc, ic, mc, ap, 0);
                         macroPacked(kc, mc, nc, ap, 0, kc * MR, bp, 0, kc * NR, c, cBase, ldc, add, tile);
+                    } else if (packA) {
+                        float[] an = buf.a(kcb * mcb);
+                        packAN(a, aOff, lda, pc, kc, ic, mc, an);
+                        macroPacked(kc, mc, nc, an, 0, kc * MR, bp, 0, kc * NR, c, cBase, ldc, add, tile);
                     } else {
                         macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, 0, kc * NR, c, cBase, ldc, add, tile);
                     }
@@ -330,7 +347,8 @@ public final class Gemm {
      * or for tn from ap, packed over the full k into MR-row slivers (i0 % MR == 0).
      */
     private static void prepacked(boolean ta, int k, float[] a, int aOff, int lda, float[] ap, float[] bp,
-                                  float[] c, int cOff, int ldc, boolean acc, int i0, int i1, int j0, int j1) {
+                                  float[] c, int cOff, int ldc, boolean acc, int i0, int i1, int j0, int j1,
+                                  boolean packA) {
         int rows = i1 - i0;
         int kBlocks = (k + KC - 1) / KC;
         int kcb = (k + kBlocks - 1) / kBlocks;
@@ -351,6 +369,10 @@ public final class Gemm {
                     if (ta) {
                         macroPacked(kc, mc, nc, ap, (ic / MR) * aStride + pc * MR, aStride, bp, bBase, bStride,
                                 c, cBase, ldc, add, tile);
+                    } else if (packA) {
+                        float[] an = BUFFERS.get().a(kcb * mcb);
+                        packAN(a, aOff, lda, pc, kc, ic, mc, an);
+                        macroPacked(kc, mc, nc, an, 0, kc * MR, bp, bBase, bStride, c, cBase, ldc, add, tile);
                     } else {
                         macroDirect(kc, mc, nc, a, aOff + ic * lda + pc, lda, bp, bBase, bStride,
                                 c, cBase, ldc, add, tile);
@@ -423,6 +445,22 @@ public final class Gemm {
                 int r = 0;
                 for (; r < mr; r++) ap[di + r] = a[si + r];
                 for (; r < MR; r++) ap[di + r] = 0f;
+            }
+        }
+    }
+
+    /** Packs row-major A(i, p) = a[aOff + i*lda + p] like {@link #packAT}: MR-row slivers, p-major, zero-padded. */
+    private static void packAN(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        int sliver = kc * MR;
+        for (int s0 = 0; s0 < mc; s0 += MR) {
+            int dst = (s0 / MR) * sliver;
+            for (int r = 0; r < MR; r++) {
+                if (s0 + r < mc) {
+                    int src = aOff + (ic + s0 + r) * lda + pc;
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + r] = a[src + p];
+                } else {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + r] = 0f;
+                }
             }
         }
     }
