@@ -59,12 +59,18 @@ class ImageFolderTrainingTest extends ConsoleCapture {
         return p;
     }
 
+    /** {@link #rgbModel} fine-tuned on the folders at batch 4. */
+    private Path finetuned(Path root, int epochs) throws Exception {
+        Path tuned = dir.resolve("f.safetensors");
+        assertEquals(0, Main.run("finetune", "--model", rgbModel(3).toString(), "--out", tuned.toString(), "--images",
+                root.toString(), "--epochs", Integer.toString(epochs), "--batch-size", "4"), stderr());
+        return tuned;
+    }
+
     @Test
     void finetuneTrainsOnTheTrainFoldersAndScoresTheValFolders() throws Exception {
         Path root = images();
-        Path tuned = dir.resolve("f.safetensors");
-        assertEquals(0, Main.run("finetune", "--model", rgbModel(3).toString(), "--out", tuned.toString(), "--images",
-                root.toString(), "--epochs", "2", "--batch-size", "4"), stderr());
+        Path tuned = finetuned(root, 2);
         assertTrue(stdout().contains("top-1") && stdout().contains("on 6 test images"), stdout());
         assertTrue(stderr().contains("12 for training, 6 for evaluation in 3 classes"), stderr());
         Map<String, String> meta = Checkpoints.load(tuned).metadata();
@@ -82,9 +88,7 @@ class ImageFolderTrainingTest extends ConsoleCapture {
     @Test
     void theFolderNamesTravelFromFineTuneThroughReparamAndDeployToPredict() throws Exception {
         Path root = images();
-        Path tuned = dir.resolve("f.safetensors");
-        assertEquals(0, Main.run("finetune", "--model", rgbModel(3).toString(), "--out", tuned.toString(), "--images",
-                root.toString(), "--epochs", "1", "--batch-size", "4"), stderr());
+        Path tuned = finetuned(root, 1);
         Path attn = dir.resolve("a.safetensors");
         assertEquals(0, Main.run("reparam", "--model", tuned.toString(), "--stage", "attn", "--images",
                 root.toString(), "--hash-images", "6", "--out", attn.toString()), stderr());

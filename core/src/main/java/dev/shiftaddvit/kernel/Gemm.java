@@ -131,33 +131,16 @@ public final class Gemm {
 
     /**
      * The B operand of the nt form (a weight [n, k]) packed once, over the full k, into the
-     * micro-kernel's NR-column slivers, for the calls that reuse it (inference: ONNX Runtime packs
-     * at session creation). Holds the source too, for the dot path of short products. A product
-     * through it has the bits of {@link #nt} on the source: the k blocks are the same.
+     * micro-kernel's NR-column slivers ({@code data}), for the calls that reuse it (inference: ONNX
+     * Runtime packs at session creation); {@code source} at {@code sourceOff} with row stride
+     * {@code ldb} is the weight itself, for the dot path of short products. Made by {@link #packNt};
+     * a product through it has the bits of {@link #nt} on the source: the k blocks are the same.
      */
-    public static final class PackedB {
-        private final int n;
-        private final int k;
-        private final float[] data;
-        private final float[] source;
-        private final int sourceOff;
-        private final int ldb;
-
-        private PackedB(int n, int k, float[] data, float[] source, int sourceOff, int ldb) {
-            this.n = n;
-            this.k = k;
-            this.data = data;
-            this.source = source;
-            this.sourceOff = sourceOff;
-            this.ldb = ldb;
-        }
-
-        public int n() {
-            return n;
-        }
-
-        public int k() {
-            return k;
+    public record PackedB(int n, int k, float[] data, float[] source, int sourceOff, int ldb) {
+        public PackedB {
+            if (data.length != (n + NR - 1) / NR * NR * k) {
+                throw new IllegalArgumentException("packed B of " + n + "x" + k + " holds " + data.length + " floats");
+            }
         }
     }
 
@@ -174,12 +157,12 @@ public final class Gemm {
     /** C[m,n] (+)= A[m,k] · Bᵀ with B packed by {@link #packNt}: the nt form without packing B again. */
     public static void nt(int m, PackedB b, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
                           boolean accumulate) {
-        int n = b.n;
-        int k = b.k;
+        int n = b.n();
+        int k = b.k();
         if (m < 0) throw new IllegalArgumentException("GEMM dimensions must be >= 0, got m=" + m);
         if (m == 0) return;
         if (m <= DOT_MAX_M) {
-            GemmDot.nt(m, n, k, a, aOff, lda, b.source, b.sourceOff, b.ldb, c, cOff, ldc, accumulate);
+            GemmDot.nt(m, n, k, a, aOff, lda, b.source(), b.sourceOff(), b.ldb(), c, cOff, ldc, accumulate);
             return;
         }
         long fmas = (long) m * n * k;
@@ -187,17 +170,17 @@ public final class Gemm {
         int nTiles = (n + NR - 1) / NR;
         int threads = Parallel.threads();
         if (threads == 1 || fmas < PARALLEL_MIN_FMAS || mTiles * nTiles == 1 || Parallel.inParallelWork()) {
-            prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, 0, n, packA(nTiles));
+            prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, 0, m, 0, n, packA(nTiles));
             return;
         }
         boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
         int tiles = splitM ? mTiles : nTiles;
         Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
             if (splitM) {
-                prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, from * MR,
+                prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, from * MR,
                         Math.min(m, to * MR), 0, n, packA(nTiles));
             } else {
-                prepacked(false, k, a, aOff, lda, null, b.data, c, cOff, ldc, accumulate, 0, m, from * NR,
+                prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, 0, m, from * NR,
                         Math.min(n, to * NR), false);
             }
         });
