@@ -7,7 +7,6 @@ import dev.shiftaddvit.data.TrainValFolders;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
-import dev.shiftaddvit.model.ModelKeys;
 import dev.shiftaddvit.nn.Parameter;
 import dev.shiftaddvit.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -19,7 +18,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -135,10 +133,8 @@ final class TrainCommand implements Callable<Integer> {
         return withClasses(config, classes);
     }
 
-    /** The config with another class count, through its metadata (which holds every field of a config). */
+    /** The config with another class count. */
     static ModelConfig withClasses(ModelConfig config, int classes) {
-        Map<String, String> meta = new HashMap<>(config.toMetadata());
-        meta.put(ModelKeys.NUM_CLASSES, Integer.toString(classes));
-        return ModelConfig.fromMetadata(meta, config.name());
+        return config.toBuilder().numClasses(classes).build();
     }
 }

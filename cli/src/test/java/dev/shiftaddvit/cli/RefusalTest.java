@@ -122,7 +122,7 @@ class RefusalTest extends ConsoleCapture {
 
     @Test
     void aBatchTheHeapCannotHoldIsRefusedNamingTheFlag() {
-        assertOneLineRefusal(Main.run("bench", "--model", "deit_small", "--batch-size", "100000", "--seconds", "0.1"),
+        assertOneLineRefusal(Main.run("bench", "--model", "deit_small", "--batch-size", "100000"),
                 "--batch-size 100000");
     }
 

@@ -165,25 +165,13 @@ public final class Gemm {
             GemmDot.nt(m, n, k, a, aOff, lda, b.source(), b.sourceOff(), b.ldb(), c, cOff, ldc, accumulate);
             return;
         }
-        long fmas = (long) m * n * k;
-        int mTiles = (m + MR - 1) / MR;
         int nTiles = (n + NR - 1) / NR;
-        int threads = Parallel.threads();
-        if (threads == 1 || fmas < PARALLEL_MIN_FMAS || mTiles * nTiles == 1 || Parallel.inParallelWork()) {
+        long fmas = (long) m * n * k;
+        if (!worthSplitting(fmas, (m + MR - 1) / MR, nTiles)) {
             prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, 0, m, 0, n, packA(nTiles));
             return;
         }
-        boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
-        int tiles = splitM ? mTiles : nTiles;
-        Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
-            if (splitM) {
-                prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, from * MR,
-                        Math.min(m, to * MR), 0, n, packA(nTiles));
-            } else {
-                prepacked(false, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, 0, m, from * NR,
-                        Math.min(n, to * NR), false);
-            }
-        });
+        splitPrepacked(false, m, n, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate);
     }
 
     /** C[m,n] (+)= A[m,k] · B[k,n] — the input-gradient form dY·W. */
@@ -214,8 +202,7 @@ public final class Gemm {
         int mTiles = (m + MR - 1) / MR;
         int nTiles = (n + NR - 1) / NR;
         int threads = Parallel.threads();
-        boolean parallel = threads > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1
-                && !Parallel.inParallelWork();
+        boolean parallel = worthSplitting(fmas, mTiles, nTiles);
         long packedB = (long) nTiles * NR * k;
         long packedA = (long) mTiles * MR * k;
         boolean shared = packedB <= SHARED_MAX && (!ta || packedA <= SHARED_MAX);
@@ -263,9 +250,21 @@ public final class Gemm {
                 packAT(a, aOff, lda, 0, k, i0, Math.min(m, aTo * MR) - i0, ap, i0 * k);
             }
         });
-        boolean splitM = mTiles >= nTiles || mTiles >= 4 * threads;
+        splitPrepacked(ta, m, n, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc);
+    }
+
+    /**
+     * Splits the tiles of a product whose B (and A for tn) is packed over the full k: by rows when
+     * there are enough of them, then each chunk may pack its own rows of A; else by columns, reading A
+     * in place (every chunk reads all of it).
+     */
+    private static void splitPrepacked(boolean ta, int m, int n, int k, float[] a, int aOff, int lda, float[] ap,
+                                       float[] bp, float[] c, int cOff, int ldc, boolean acc) {
+        int mTiles = (m + MR - 1) / MR;
+        int nTiles = (n + NR - 1) / NR;
+        boolean splitM = mTiles >= nTiles || mTiles >= 4 * Parallel.threads();
         int tiles = splitM ? mTiles : nTiles;
-        Parallel.forRange(tiles, minChunk(fmas, tiles), (from, to) -> {
+        Parallel.forRange(tiles, minChunk((long) m * n * k, tiles), (from, to) -> {
             if (splitM) {
                 prepacked(ta, k, a, aOff, lda, ap, bp, c, cOff, ldc, acc, from * MR, Math.min(m, to * MR), 0, n,
                         !ta && packA(nTiles));
@@ -274,6 +273,11 @@ public final class Gemm {
                         false);
             }
         });
+    }
+
+    /** Whether a product is large enough, and the caller free, to split over the pool. */
+    private static boolean worthSplitting(long fmas, int mTiles, int nTiles) {
+        return Parallel.threads() > 1 && fmas >= PARALLEL_MIN_FMAS && mTiles * nTiles > 1 && !Parallel.inParallelWork();
     }
 
     private static boolean packA(int nTiles) {

@@ -35,6 +35,9 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
     /** Per-channel pixel standard deviation. */
     public B std(float... v) { std = v; return self(); }
 
+    /** The config, validated by its record's canonical constructor. */
+    public abstract ModelConfig build();
+
     /** The value of a field, or a ConfigException naming it when it was never set. */
     protected <T> T need(T value, String field) {
         if (value == null) {

@@ -20,6 +20,9 @@ public sealed interface ModelConfig permits VitConfig, PvtV2Config, PvtV1Config 
 
     Model build(long seed);
 
+    /** A builder holding this config's fields, to change a few by name. */
+    ConfigBuilder<?> toBuilder();
+
     /**
      * A lower bound on the parameter count (the weight matrices and embeddings alone), computed
      * without allocating, so a file whose metadata describes a model far larger than its tensors

@@ -114,7 +114,7 @@ public record PvtV1Config(String name, int imgSize, int patchSize, int inChans, 
         return new Builder(name);
     }
 
-    /** A builder holding this config's fields, to change a few by name. */
+    @Override
     public Builder toBuilder() {
         return builder(name).imgSize(imgSize).patchSize(patchSize).inChans(inChans).numClasses(numClasses)
                 .embedDims(embedDims).heads(heads).mlpRatios(mlpRatios).srRatios(srRatios).depths(depths)
@@ -132,6 +132,7 @@ public record PvtV1Config(String name, int imgSize, int patchSize, int inChans, 
         /** Patch side of stage 0's embedding (later stages embed 2×2 patches). */
         public Builder patchSize(int v) { patchSize = v; return this; }
 
+        @Override
         public PvtV1Config build() {
             return new PvtV1Config(need(name, "name"), need(imgSize, "imgSize"), need(patchSize, "patchSize"),
                     need(inChans, "inChans"), need(numClasses, "numClasses"), need(embedDims, "embedDims"),

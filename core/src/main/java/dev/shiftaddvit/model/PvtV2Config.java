@@ -99,7 +99,7 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
         return new Builder(name);
     }
 
-    /** A builder holding this config's fields, to change a few by name. */
+    @Override
     public Builder toBuilder() {
         return builder(name).imgSize(imgSize).inChans(inChans).numClasses(numClasses).embedDims(embedDims)
                 .heads(heads).mlpRatios(mlpRatios).srRatios(srRatios).depths(depths).stemKernel(stemKernel)
@@ -118,6 +118,7 @@ public record PvtV2Config(String name, int imgSize, int inChans, int numClasses,
         public Builder stemKernel(int v) { stemKernel = v; return this; }
         public Builder stemStride(int v) { stemStride = v; return this; }
 
+        @Override
         public PvtV2Config build() {
             return new PvtV2Config(need(name, "name"), need(imgSize, "imgSize"), need(inChans, "inChans"),
                     need(numClasses, "numClasses"), need(embedDims, "embedDims"), need(heads, "heads"),

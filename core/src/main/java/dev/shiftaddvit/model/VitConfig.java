@@ -70,7 +70,7 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
         return new Builder(name);
     }
 
-    /** A builder holding this config's fields, to change a few by name. */
+    @Override
     public Builder toBuilder() {
         return builder(name).imgSize(imgSize).patchSize(patchSize).inChans(inChans).numClasses(numClasses)
                 .embedDim(embedDim).depth(depth).heads(heads).mlpRatio(mlpRatio).qkvBias(qkvBias)
@@ -101,6 +101,7 @@ public record VitConfig(String name, int imgSize, int patchSize, int inChans, in
         /** LayerNorm epsilon. */
         public Builder eps(float v) { eps = v; return this; }
 
+        @Override
         public VitConfig build() {
             return new VitConfig(need(name, "name"), need(imgSize, "imgSize"), need(patchSize, "patchSize"),
                     need(inChans, "inChans"), need(numClasses, "numClasses"), need(embedDim, "embedDim"),

@@ -9,7 +9,6 @@ import dev.shiftaddvit.model.ConfigException;
 import dev.shiftaddvit.model.Configs;
 import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.ModelKeys;
-import dev.shiftaddvit.model.PvtV1Config;
 import dev.shiftaddvit.model.PvtV2Config;
 import dev.shiftaddvit.model.VitConfig;
 import dev.shiftaddvit.tensor.Tensor;
@@ -174,14 +173,8 @@ public final class ImportSource {
         }
         float[] mean = floats(pre, "mean", base.mean(), src);
         float[] std = floats(pre, "std", base.std(), src);
-        return switch (base) {
-            case VitConfig v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
-                    .std(std).build();
-            case PvtV2Config v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
-                    .std(std).build();
-            case PvtV1Config v -> v.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean)
-                    .std(std).build();
-        };
+        return base.toBuilder().name(ours).imgSize(size).inChans(chans).numClasses(classes).mean(mean).std(std)
+                .build();
     }
 
     /** A Hugging Face ViT or PVTv2 config.json (a DeiT one reads as ViT; its distillation token is refused on import). */
