@@ -376,7 +376,7 @@ public final class Gemm {
      * Packs B(p, j) = b[bOff + p*ldb + j] (row-major [k, n]) for p in [pc, pc+kc), j in [jc, jc+nc)
      * into NR-column slivers: bp[dst + t*kc*NR + p*NR + col], zero-padded to whole slivers.
      */
-    private static void packBN(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
+    static void packBN(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int dst = dst0 + jr * kc;
@@ -397,7 +397,7 @@ public final class Gemm {
     }
 
     /** As {@link #packBN} for B(p, j) = b[bOff + j*ldb + p] (row-major [n, k], the nt form). */
-    private static void packBT(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
+    static void packBT(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int dst0) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int dst = dst0 + jr * kc;
@@ -502,7 +502,7 @@ public final class Gemm {
      * The direct tile of the engine's height over rows r0, r0 + lda, ...; of a short edge tile
      * ({@code rows} &lt; MR) the missing rows repeat the last valid row and their results are discarded.
      */
-    private static void direct(int kc, float[] a, int r0, int lda, int rows, float[] bp, int bi, float[] c, int ci,
+    static void direct(int kc, float[] a, int r0, int lda, int rows, float[] bp, int bi, float[] c, int ci,
                                int ldc, boolean add) {
         int last = rows - 1;
         if (MR == 8) {
@@ -718,7 +718,7 @@ public final class Gemm {
         return mr;
     }
 
-    private static int roundUp(int x, int multiple) {
+    static int roundUp(int x, int multiple) {
         return (x + multiple - 1) / multiple * multiple;
     }
 }

@@ -68,7 +68,7 @@ public final class Softmax {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i).sub(mv));
+            FloatVector e = expNonPositive(FloatVector.fromArray(F, x, xo + i).sub(mv));
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
@@ -92,13 +92,13 @@ public final class Softmax {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i).fma(sv, shift));
+            FloatVector e = expNonPositive(FloatVector.fromArray(F, x, xo + i).fma(sv, shift));
             e.intoArray(x, xo + i);
             acc = acc.add(e);
         }
         if (i < n) {
             VectorMask<Float> tail = F.indexInRange(i, n);
-            FloatVector e = exp(FloatVector.fromArray(F, x, xo + i, tail).fma(sv, shift));
+            FloatVector e = expNonPositive(FloatVector.fromArray(F, x, xo + i, tail).fma(sv, shift));
             e.intoArray(x, xo + i, tail);
             acc = acc.add(e, tail);
         }
@@ -169,6 +169,20 @@ public final class Softmax {
         FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+    }
+
+    /**
+     * e^x for x ≤ 0, the softmax case (scores minus their maximum): the same bits as {@link #exp} there,
+     * with one exponent factor and no overflow lane, since k = round(x·log2e) lies in [−126, 0]
+     * wherever the result is not 0. Lanes below −87.34 give 0; NaN stays NaN.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        VectorMask<Float> under = x.lt(EXP_LO);
+        FloatVector kb = expK(x);
+        FloatVector p = expReduced(x, kb);
+        FloatVector scale = kb.reinterpretAsInts().sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(scale).blend(0f, under);
     }
 
     /** x·log2e + 1.5·2^23: k = round(x·log2e) sits in its low mantissa bits, bits(kb) − MAGIC_BITS. */

@@ -1,5 +1,6 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.kernel.FlashAttention;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
@@ -13,6 +14,12 @@ import dev.shiftaddvit.profile.Profiler;
  * the output is [B, N, H·d]. Keeps the attention probabilities for backward.
  */
 final class ScaledDotProductAttention {
+    /**
+     * Inference through {@link FlashAttention} (scores never materialised); false keeps the
+     * materialised path that training uses, for measurements.
+     */
+    private static final boolean TILED =
+            Boolean.parseBoolean(System.getProperty("shiftaddvit.attention.tiled", "true"));
     private final String name;
     private final int heads;
     private final int headDim;
@@ -35,21 +42,29 @@ final class ScaledDotProductAttention {
         float[] p = training ? new float[b * heads * n * m] : null;
         int rowBlock = rowBlock(b * heads, n);
         int blocks = (n + rowBlock - 1) / rowBlock;
+        boolean tiled = !training && TILED;
         Parallel.forRange(b * heads * blocks, 1, (from, to) -> {
-            float[] s = training ? p : SCRATCH.get().get(rowBlock * m);
             for (int t = from; t < to; t++) {
                 int bh = t / blocks;
                 int r0 = (t % blocks) * rowBlock;
                 int rows = Math.min(rowBlock, n - r0);
                 int bi = bh / heads;
                 int h = bh % heads;
+                int qo = qOff + bi * n * ldq + h * headDim;
+                int ko = kOff + bi * m * ldk + h * headDim;
+                int vo = vOff + bi * m * ldv + h * headDim;
+                int oo = bi * n * c + h * headDim;
+                if (tiled) {
+                    FlashAttention.rows(r0, r0 + rows, m, headDim, scale, q, qo, ldq, k, ko, ldk, v, vo, ldv,
+                            out, oo, c);
+                    continue;
+                }
+                float[] s = training ? p : SCRATCH.get().get(rowBlock * m);
                 int sOff = training ? (bh * n + r0) * m : 0;
                 // the head's n rows pick the GEMM path, so a row's scores do not depend on the blocks
-                Gemm.ntBlock(n, rows, m, headDim, q, qOff + (bi * n + r0) * ldq + h * headDim, ldq,
-                        k, kOff + bi * m * ldk + h * headDim, ldk, s, sOff, m, false);
+                Gemm.ntBlock(n, rows, m, headDim, q, qo + r0 * ldq, ldq, k, ko, ldk, s, sOff, m, false);
                 Softmax.forwardRowsScaled(s, sOff, rows, m, scale);
-                Gemm.nn(rows, headDim, m, s, sOff, m, v, vOff + bi * m * ldv + h * headDim, ldv,
-                        out, (bi * n + r0) * c + h * headDim, c, false);
+                Gemm.nn(rows, headDim, m, s, sOff, m, v, vo, ldv, out, oo + r0 * c, c, false);
             }
         });
         probs = p;

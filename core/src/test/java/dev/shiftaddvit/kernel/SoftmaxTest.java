@@ -48,6 +48,27 @@ class SoftmaxTest {
     }
 
     @Test
+    void nonPositiveExpHasTheBitsOfTheFullExpWhereSoftmaxUsesIt() {
+        int lanes = Softmax.F.length();
+        float[] x = new float[lanes];
+        float[] full = new float[lanes];
+        float[] cheap = new float[lanes];
+        for (int i = 0; i < 100_000; i++) {
+            for (int l = 0; l < lanes; l++) x[l] = -100f + 100.3f * (i * lanes + l) / (100_000f * lanes);
+            Softmax.exp(FloatVector.fromArray(Softmax.F, x, 0)).intoArray(full, 0);
+            Softmax.expNonPositive(FloatVector.fromArray(Softmax.F, x, 0)).intoArray(cheap, 0);
+            for (int l = 0; l < lanes; l++) {
+                assertEquals(Float.floatToRawIntBits(full[l]), Float.floatToRawIntBits(cheap[l]), "exp(" + x[l] + ")");
+            }
+        }
+        java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        x[lanes - 1] = Float.NaN;
+        Softmax.expNonPositive(FloatVector.fromArray(Softmax.F, x, 0)).intoArray(cheap, 0);
+        assertEquals(0f, cheap[0], 0f, "exp(-inf)");
+        assertTrue(Float.isNaN(cheap[lanes - 1]), "exp(NaN)");
+    }
+
+    @Test
     void forwardMatchesScalarTwinWithOffsetsAndAliasing() {
         SplittableRandom rnd = new SplittableRandom(21);
         for (int cols : COLS) {
