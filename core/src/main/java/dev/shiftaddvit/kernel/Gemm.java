@@ -174,6 +174,24 @@ public final class Gemm {
         splitPrepacked(false, m, n, k, a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate);
     }
 
+    /**
+     * {@link #nt(int, PackedB, float[], int, int, float[], int, int, boolean)} for a block of rows of a
+     * larger product of {@code wholeRows} rows, on the calling thread: the path is chosen by the whole
+     * product, so a row gets the bits it gets there (for callers that run a layer per row block).
+     */
+    public static void ntBlock(int wholeRows, int m, PackedB b, float[] a, int aOff, int lda, float[] c, int cOff,
+                               int ldc, boolean accumulate) {
+        if (m < 0) throw new IllegalArgumentException("GEMM dimensions must be >= 0, got m=" + m);
+        if (m == 0) return;
+        int n = b.n();
+        if (wholeRows <= DOT_MAX_M) {
+            GemmDot.nt(m, n, b.k(), a, aOff, lda, b.source(), b.sourceOff(), b.ldb(), c, cOff, ldc, accumulate);
+            return;
+        }
+        prepacked(false, b.k(), a, aOff, lda, null, b.data(), c, cOff, ldc, accumulate, 0, m, 0, n,
+                packA((n + NR - 1) / NR));
+    }
+
     /** C[m,n] (+)= A[m,k] · B[k,n] — the input-gradient form dY·W. */
     public static void nn(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                           float[] c, int cOff, int ldc, boolean accumulate) {

@@ -17,7 +17,7 @@ public final class Linear implements Layer {
     private final Parameter weight;
     private final Parameter bias;
     /** Inference on weights packed once (default); {@code -Dshiftaddvit.linear.prepack=false} packs per call. */
-    private static final boolean PREPACK = Boolean.parseBoolean(System.getProperty("shiftaddvit.linear.prepack", "true"));
+    static final boolean PREPACK = Boolean.parseBoolean(System.getProperty("shiftaddvit.linear.prepack", "true"));
 
     private Tensor input;
     private volatile Packed packed;
@@ -86,7 +86,7 @@ public final class Linear implements Layer {
      * The weight packed for the GEMM micro-kernel, built on the first inference forward and again
      * whenever the weight's version moves (same bits as packing per call; see {@link Gemm.PackedB}).
      */
-    private Gemm.PackedB packedWeight() {
+    Gemm.PackedB packedWeight() {
         Packed p = packed;
         int v = weight.version();
         if (p == null || p.version != v) {

@@ -37,6 +37,9 @@ public final class Mlp implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        if (!training && dwconv == null && FusedMlp.applies(fc1, fc2, x)) {
+            return FusedMlp.forward((Linear) fc1, (Linear) fc2, x);
+        }
         Tensor h = fc1.forward(x, training);
         if (dwconv != null) h = dwconv.forward(h, training);
         return fc2.forward(act.forwardConsuming(h, training), training);

@@ -59,7 +59,7 @@ final class ScaledDotProductAttention {
                             out, oo, c);
                     continue;
                 }
-                float[] s = training ? p : SCRATCH.get().get(rowBlock * m);
+                float[] s = training ? p : SCRATCH.get(rowBlock * m);
                 int sOff = training ? (bh * n + r0) * m : 0;
                 // the head's n rows pick the GEMM path, so a row's scores do not depend on the blocks
                 Gemm.ntBlock(n, rows, m, headDim, q, qo + r0 * ldq, ldq, k, ko, ldk, s, sOff, m, false);
@@ -87,17 +87,8 @@ final class ScaledDotProductAttention {
         return Math.max(Math.min(n, 16), (n + blocks - 1) / blocks);
     }
 
-    /** Per-thread score rows for inference, grown on demand. */
-    private static final class Scratch {
-        private float[] buf = new float[0];
-
-        float[] get(int size) {
-            if (buf.length < size) buf = new float[size];
-            return buf;
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Per-thread score rows for inference on the materialised path. */
+    private static final ThreadScratch SCRATCH = new ThreadScratch();
 
     /** Writes dQ, dK, dV into the given arrays at the same strided positions as the inputs (overwriting). */
     void backward(int b, int n, int m, float[] dout, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,
