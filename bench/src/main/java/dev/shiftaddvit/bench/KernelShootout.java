@@ -15,6 +15,8 @@ import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.shiftadd.ShiftCodes;
+import dev.shiftaddvit.shiftadd.ShiftKernel;
 
 /**
  * MatAdd and MatShift against our fp32 {@link Gemm} computing the same products, on the upstream
@@ -64,6 +66,7 @@ public final class KernelShootout {
         for (int[] s : new int[][] {{3136, 64, 512}, {3136, 512, 64}, {784, 128, 1024}, {784, 1024, 128}}) {
             cases.add(matShift(s[0], s[1], s[2]));
             cases.add(matShiftExponent(s[0], s[1], s[2]));
+            cases.add(shiftOnGemm(s[0], s[1], s[2]));
         }
         String filter = only;
         cases.removeIf(c -> !c.kernel().contains(filter));
@@ -229,6 +232,29 @@ public final class KernelShootout {
         warnIfFar("MatShiftExponent", m, k, n, yg, ye, k * 0x1p-16 + 1e-4);
         String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
         return new Case("MatShiftExponent X·Wᵀ", shape, new String[] {"Gemm.nt", "MatShiftExponent"},
+                new Runnable[] {gemm, forward});
+    }
+
+    /**
+     * The same shape through the default deploy kernel, {@link ShiftKernel#GEMM}: activations quantized to
+     * Q16.16, then the weights ±2^-s on the packed fp32 GEMM (exact products), against Gemm.nt on the decoded W.
+     */
+    static Case shiftOnGemm(int m, int k, int n) {
+        SplittableRandom rnd = new SplittableRandom(m * 7L + k * 3L + n);
+        ShiftWeights sw = ShiftWeights.of(rnd, n, k);
+        float[] w = sw.dense();
+        ShiftKernel.Bound bound = ShiftKernel.GEMM.bind(ShiftCodes.pack(sw.sign(), sw.shift()), n, k, null);
+        float[] x = GemmShootout.random(rnd, m * k);
+        for (int i = 0; i < x.length; i++) x[i] *= 3f;
+        float[] yg = new float[m * n];
+        float[] ys = new float[m * n];
+        Runnable gemm = () -> Gemm.nt(m, n, k, x, 0, k, w, 0, k, yg, 0, n, false);
+        Runnable forward = () -> bound.forward(m, x, 0, ys, 0);
+        gemm.run();
+        forward.run();
+        warnIfFar("ShiftKernel.GEMM", m, k, n, yg, ys, k * 0x1p-16 + 1e-4);
+        String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
+        return new Case("Shift on GEMM X·Wᵀ", shape, new String[] {"Gemm.nt", "ShiftKernel.GEMM"},
                 new Runnable[] {gemm, forward});
     }
 

@@ -22,13 +22,21 @@ public final class LayerNormKernel {
                                int rows, int dim, float eps) {
         if (rows <= 0 || dim <= 0) return;
         Parallel.forRange(rows, Math.max(1, GRAIN / dim), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) forwardRow(x, gamma, beta, y, mean, rstd, r, dim, eps);
+            for (int r = r0; r < r1; r++) forwardRow(x, r * dim, gamma, beta, y, r * dim, mean, rstd, r, dim, eps);
         });
     }
 
-    private static void forwardRow(float[] x, float[] gamma, float[] beta, float[] y, float[] mean,
+    /**
+     * {@link #forward} without statistics for rows [0, rows) at x[xOff + r·dim] into y[yOff + r·dim], on
+     * the calling thread: for a caller that runs a layer one row block at a time (a row's bits are the same).
+     */
+    public static void forwardRows(float[] x, int xOff, float[] gamma, float[] beta, float[] y, int yOff, int rows,
+                                   int dim, float eps) {
+        for (int r = 0; r < rows; r++) forwardRow(x, xOff + r * dim, gamma, beta, y, yOff + r * dim, null, null, r, dim, eps);
+    }
+
+    private static void forwardRow(float[] x, int o, float[] gamma, float[] beta, float[] y, int yo, float[] mean,
                                    float[] rstd, int r, int dim, float eps) {
-        int o = r * dim;
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= dim - L; i += L) acc = acc.add(FloatVector.fromArray(F, x, o + i));
@@ -56,9 +64,9 @@ public final class LayerNormKernel {
         i = 0;
         for (; i <= dim - L; i += L) {
             FloatVector xh = FloatVector.fromArray(F, x, o + i).sub(mv).mul(rv);
-            xh.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
+            xh.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i)).intoArray(y, yo + i);
         }
-        for (; i < dim; i++) y[o + i] = (x[o + i] - mu) * rs * gamma[i] + beta[i];
+        for (; i < dim; i++) y[yo + i] = (x[o + i] - mu) * rs * gamma[i] + beta[i];
     }
 
     /**

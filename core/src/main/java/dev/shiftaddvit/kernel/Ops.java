@@ -54,9 +54,14 @@ public final class Ops {
 
     /** y[r,c] += bias[c]. */
     public static void addBiasRows(float[] y, float[] bias, int rows, int cols) {
+        addBiasRows(y, 0, bias, rows, cols);
+    }
+
+    /** y[off + r·cols + c] += bias[c]. */
+    public static void addBiasRows(float[] y, int off, float[] bias, int rows, int cols) {
         if (cols <= 0) return;
         Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) addInto(y, r * cols, bias, 0, cols);
+            for (int r = r0; r < r1; r++) addInto(y, off + r * cols, bias, 0, cols);
         });
     }
 

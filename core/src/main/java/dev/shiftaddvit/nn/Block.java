@@ -35,8 +35,15 @@ public final class Block implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        Tensor a = attn.forward(norm1.forward(x, training), training);
-        Ops.addInPlace(a.data(), x.data(), x.size());
+        Tensor a = !training && attn instanceof SelfAttention s ? s.forwardNormResidual(norm1, x) : null;
+        if (a == null) {
+            a = attn.forward(norm1.forward(x, training), training);
+            Ops.addInPlace(a.data(), x.data(), x.size());
+        }
+        if (!training && mlp instanceof Mlp p) {
+            Tensor fused = p.forwardNormResidual(norm2, a);
+            if (fused != null) return fused;
+        }
         Tensor m = mlp.forward(norm2.forward(a, training), training);
         Ops.addInPlace(m.data(), a.data(), a.size());
         return m;

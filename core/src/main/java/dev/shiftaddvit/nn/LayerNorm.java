@@ -42,6 +42,15 @@ public final class LayerNorm implements Layer {
         return y;
     }
 
+    /** Inference on rows [0, rows) at x[xOff + r·dim] into y[yOff + r·dim], on the calling thread (same bits as forward). */
+    void forwardRows(float[] x, int xOff, float[] y, int yOff, int rows) {
+        LayerNormKernel.forwardRows(x, xOff, weight.value().data(), bias.value().data(), y, yOff, rows, dim, eps);
+    }
+
+    int dim() {
+        return dim;
+    }
+
     @Override
     public Tensor backward(Tensor dy) {
         long t0 = System.nanoTime();

@@ -18,6 +18,8 @@ public final class Linear implements Layer {
     private final Parameter bias;
     /** Inference on weights packed once (default); {@code -Dshiftaddvit.linear.prepack=false} packs per call. */
     static final boolean PREPACK = Boolean.parseBoolean(System.getProperty("shiftaddvit.linear.prepack", "true"));
+    /** {@code -Dshiftaddvit.inference.fused=false} runs every layer of a block on its own, for measurements. */
+    private static final boolean FUSED = Boolean.parseBoolean(System.getProperty("shiftaddvit.inference.fused", "true"));
 
     private Tensor input;
     private volatile Packed packed;
@@ -80,6 +82,28 @@ public final class Linear implements Layer {
                     OpCount.dense(rows, in, out, bias != null), t0);
         }
         return y;
+    }
+
+    /**
+     * Whether a block's inference over this many rows runs fused, one row block per task
+     * ({@link dev.shiftaddvit.kernel.RowBlocks}, {@link #forwardRows}): on prepacked weights, past GEMM's dot path (whose
+     * bits do not depend on the rows a call sees), and never under the per-layer profile, which
+     * names the layers one by one.
+     */
+    static boolean rowBlocked(int rows) {
+        return FUSED && PREPACK && !Profiler.active() && rows > Gemm.DOT_MAX_M;
+    }
+
+    /**
+     * Inference on rows [0, m) of a product of {@code wholeRows} rows, on the calling thread, with the
+     * bits of {@link #forward} on those rows: y[yOff + r·out] = x[xOff + r·in]·Wᵀ + b. Needs the
+     * prepacked weight ({@link #PREPACK}).
+     */
+    void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+        Gemm.ntBlock(wholeRows, m, packedWeight(), x, xOff, in, y, yOff, out, false);
+        if (bias == null) return;
+        float[] b = bias.value().data();
+        for (int r = 0; r < m; r++) Ops.addInPlace(y, yOff + r * out, b, 0, out);
     }
 
     /**

@@ -38,11 +38,23 @@ public final class Mlp implements Layer {
     @Override
     public Tensor forward(Tensor x, boolean training) {
         if (!training && dwconv == null && FusedMlp.applies(fc1, fc2, x)) {
-            return FusedMlp.forward((Linear) fc1, (Linear) fc2, x);
+            return FusedMlp.forward(null, (Linear) fc1, (Linear) fc2, x, false);
         }
         Tensor h = fc1.forward(x, training);
         if (dwconv != null) h = dwconv.forward(h, training);
         return fc2.forward(act.forwardConsuming(h, training), training);
+    }
+
+    /**
+     * x + mlp(norm(x)) at inference, fused one row block per thread, or null where the fused path does
+     * not apply (the caller then runs the layers one by one).
+     */
+    Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
+        if (dwconv != null || !FusedMlp.applies(fc1, fc2, x) || norm.dim() != x.dim(-1)
+                || ((Linear) fc2).out() != x.dim(-1)) {
+            return null;
+        }
+        return FusedMlp.forward(norm, (Linear) fc1, (Linear) fc2, x, true);
     }
 
     @Override

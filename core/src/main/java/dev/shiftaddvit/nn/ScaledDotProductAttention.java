@@ -4,6 +4,7 @@ import dev.shiftaddvit.kernel.FlashAttention;
 import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.kernel.Softmax;
+import dev.shiftaddvit.kernel.ThreadScratch;
 import dev.shiftaddvit.profile.OpCount;
 import dev.shiftaddvit.profile.Profiler;
 

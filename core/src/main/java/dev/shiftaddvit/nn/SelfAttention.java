@@ -1,5 +1,8 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.kernel.RowBlocks;
+import dev.shiftaddvit.kernel.ThreadScratch;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -40,6 +43,39 @@ public final class SelfAttention implements Layer {
         qkvOut = training ? t : null;
         return proj.forward(Tensor.of(o, b, n, dim), training);
     }
+
+    /**
+     * x + attn(norm(x)) at inference with norm and qkv, then proj and the residual add, one row block
+     * per task ({@link RowBlocks}); the same bits as the block's layer-by-layer path. Null where the
+     * fused path does not apply (the caller then runs the layers one by one).
+     */
+    Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
+        if (x.rank() != 3 || x.dim(2) != dim || norm.dim() != dim) return null;
+        int b = x.dim(0);
+        int n = x.dim(1);
+        int rows = b * n;
+        if (!Linear.rowBlocked(rows)) return null;
+        float[] xd = x.data();
+        float[] t = new float[Math.multiplyExact(rows, 3 * dim)];
+        int block = RowBlocks.height(rows);
+        RowBlocks.run(rows, (r0, m) -> {
+            float[] normed = NORMED.get(block * dim);
+            norm.forwardRows(xd, r0 * dim, normed, 0, m);
+            qkv.forwardRows(rows, m, normed, 0, t, r0 * 3 * dim);
+        });
+        float[] o = sdpa.forward(b, n, n, t, 0, 3 * dim, t, dim, 3 * dim, t, 2 * dim, 3 * dim, false);
+        qkvOut = null;
+        Tensor y = Tensor.zeros(b, n, dim);
+        float[] yd = y.data();
+        RowBlocks.run(rows, (r0, m) -> {
+            proj.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
+            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
+        });
+        return y;
+    }
+
+    /** Per-thread normalised input rows of one block. */
+    private static final ThreadScratch NORMED = new ThreadScratch();
 
     @Override
     public Tensor backward(Tensor dy) {

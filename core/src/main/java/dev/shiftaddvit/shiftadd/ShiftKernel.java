@@ -1,18 +1,31 @@
 package dev.shiftaddvit.shiftadd;
 
+import dev.shiftaddvit.kernel.FixedPoint;
+import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatShift;
 import dev.shiftaddvit.kernel.MatShiftExponent;
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.kernel.RowBlocks;
+import dev.shiftaddvit.kernel.ThreadScratch;
 
 import java.util.Locale;
 
 /**
- * Which kernel runs a deployed Shift expert: {@link MatShiftExponent} (default: one integer add on the
- * float's exponent and one float add per weight, exact terms, the same sums as the float simulation up
- * to their order) or the fixed-point {@link MatShift} (int32 Q16.16 as upstream's kernels, each term
- * rounded to 2^-16). Chosen with {@code -Dshiftaddvit.shift.kernel=exponent|fixed}.
+ * Which kernel runs a deployed Shift expert, chosen with {@code -Dshiftaddvit.shift.kernel=gemm|exponent|fixed}:
+ * <ul>
+ *   <li>{@code gemm} (default): the weights ±2^-s decoded once to floats and packed for {@link Gemm}'s
+ *       micro-kernel, the activations quantized to Q16.16 per call. A product by a power of two is exact
+ *       on a fused multiply-add unit, so each term is the shift's exact value and this is the float
+ *       simulation itself, bit for bit: on a CPU with FMA the multiplier is no dearer than an adder and
+ *       the fastest shift layer is the GEMM's;</li>
+ *   <li>{@code exponent}: {@link MatShiftExponent}, one integer add on the float's exponent and one float
+ *       add per weight, multiplication-free, the same sums as the simulation up to their order;</li>
+ *   <li>{@code fixed}: the fixed-point {@link MatShift} (int32 Q16.16 as upstream's kernels, each term
+ *       rounded to 2^-16).</li>
+ * </ul>
  */
 public enum ShiftKernel {
-    EXPONENT, FIXED;
+    GEMM, EXPONENT, FIXED;
 
     /** A layer's codes packed for one kernel: y[rows, out] = shift-layer(x[rows, in]). */
     @FunctionalInterface
@@ -20,20 +33,41 @@ public enum ShiftKernel {
         void forward(int rows, float[] x, int xOff, float[] y, int yOff);
     }
 
+    /** Per-thread quantized activation rows of the {@link #GEMM} kernel. */
+    private static final ThreadScratch QUANTIZED = new ThreadScratch();
+
     /** The kernel named by {@code shiftaddvit.shift.kernel}. */
     public static ShiftKernel selected() {
-        String name = System.getProperty("shiftaddvit.shift.kernel", "exponent");
+        String name = System.getProperty("shiftaddvit.shift.kernel", "gemm");
         return switch (name.toLowerCase(Locale.ROOT)) {
+            case "gemm" -> GEMM;
             case "exponent" -> EXPONENT;
             case "fixed" -> FIXED;
             default -> throw new IllegalArgumentException("shiftaddvit.shift.kernel is \"" + name
-                    + "\"; expected exponent or fixed");
+                    + "\"; expected gemm, exponent or fixed");
         };
     }
 
     /** Packs [out, in] codes ({@link ShiftCodes}) and an optional raw Q16.16 bias for this kernel. */
     public Bound bind(byte[] codes, int out, int in, int[] biasFixed) {
         return switch (this) {
+            case GEMM -> {
+                ShiftCodes.validate(codes, out, in);
+                Gemm.PackedB w = Gemm.packNt(out, in, ShiftCodes.toDense(codes), 0, in);
+                float[] bias = biasFixed == null ? null : new float[out];
+                if (bias != null) FixedPoint.toFloat(biasFixed, 0, bias, 0, out);
+                // Q(x) one row block per task into a per-thread buffer that stays in L2, then its rows
+                // of the product (the whole product's GEMM path, so the bits do not follow the blocks)
+                yield (rows, x, xOff, y, yOff) -> {
+                    int block = RowBlocks.height(rows);
+                    RowBlocks.run(rows, (r0, m) -> {
+                        float[] xq = QUANTIZED.get(block * in);
+                        FixedPoint.quantize(x, xOff + r0 * in, xq, 0, m * in);
+                        Gemm.ntBlock(rows, m, w, xq, 0, in, y, yOff + r0 * out, out, false);
+                        if (bias != null) Ops.addBiasRows(y, yOff + r0 * out, bias, m, out);
+                    });
+                };
+            }
             case FIXED -> {
                 MatShift.Packed p = ShiftCodes.toMatShift(codes, out, in, biasFixed);
                 yield (rows, x, xOff, y, yOff) -> MatShift.forward(rows, p, x, xOff, in, y, yOff, out);
