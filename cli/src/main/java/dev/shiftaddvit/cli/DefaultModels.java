@@ -41,6 +41,18 @@ final class DefaultModels {
         return flag == null || flag.toAbsolutePath().normalize().equals(FashionMnist.DEFAULT_DIR);
     }
 
+    /**
+     * Images to calibrate on (deploy's routing): the first {@code n} of the training split when the data
+     * directory has one, else the bundled sample (which is test images; the output says which).
+     */
+    static Dataset calibrationSet(Path flag, int n) {
+        Optional<Path> dir = dataDir(flag);
+        if (dir.isPresent() && FashionMnist.hasSplit(dir.get(), FashionMnist.Split.TRAIN)) {
+            return FashionMnist.load(dir.get(), FashionMnist.Split.TRAIN, n);
+        }
+        return FashionMnist.bundledSample();
+    }
+
     /** The full test set when available, else the bundled 1,000-image sample. */
     static Dataset testSet(Path flag, boolean sampleOnly) {
         if (!sampleOnly) {

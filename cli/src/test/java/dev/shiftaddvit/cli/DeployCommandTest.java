@@ -1,5 +1,6 @@
 package dev.shiftaddvit.cli;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.io.Json;
@@ -76,5 +77,39 @@ class DeployCommandTest extends ConsoleCapture {
         err.reset();
         assertEquals(2, Main.run("eval", "--model", dep.toString(), "--sample"));
         assertTrue(err.toString().contains(dep.toString()), err.toString());
+    }
+
+    @Test
+    void shiftOnlyDropsTheRoutersOfLayersAtTheThresholdAndRecordsTheCalibration(@TempDir Path dir) throws Exception {
+        Path dep = dir.resolve("shift-only.safetensors");
+        // threshold 1e-9: every layer that sent any calibration token to Shift goes shift-only
+        assertEquals(0, Main.run("deploy", "--model", converted(dir).toString(), "--out", dep.toString(),
+                "--shift-only", "1e-9", "--calibration-images", "40", "--check", "--sample"), err.toString());
+        String text = out.toString();
+        Matcher summary = Pattern.compile("(\\d+) of (\\d+) layers shift-only").matcher(text);
+        assertTrue(summary.find(), text);
+        assertTrue(text.contains("converted layers in the deploy file:"), text);
+        Checkpoints.Loaded back = Checkpoints.load(dep);
+        assertEquals("1.0E-9", back.metadata().get(CheckpointKeys.DEPLOY_SHIFT_ONLY_THRESHOLD));
+        assertTrue(back.metadata().get(CheckpointKeys.DEPLOY_CALIBRATION).startsWith("40 images of "),
+                back.metadata().toString());
+        long shiftOnly = Reparam.moeLayers(back.model()).stream().filter(MoeLinear::isShiftOnly).count();
+        assertEquals(Long.parseLong(summary.group(1)), shiftOnly);
+        assertEquals(shiftOnly, DeployFile.shiftOnly(back.metadata()).size());
+    }
+
+    @Test
+    void aShiftOnlyThresholdOutsideZeroToOneIsAFlagError(@TempDir Path dir) throws Exception {
+        Path model = converted(dir);
+        for (String bad : new String[] {"0", "1.5", "NaN"}) {
+            err.reset();
+            assertEquals(2, Main.run("deploy", "--model", model.toString(), "--out", dir.resolve("x").toString(),
+                    "--shift-only", bad));
+            assertTrue(err.toString().contains("--shift-only must be in (0, 1]"), err.toString());
+        }
+        err.reset();
+        assertEquals(2, Main.run("deploy", "--model", model.toString(), "--out", dir.resolve("x").toString(),
+                "--shift-only", "0.9", "--calibration-images", "0"));
+        assertTrue(err.toString().contains("--calibration-images must be at least 1"), err.toString());
     }
 }

@@ -56,6 +56,12 @@ public final class CheckpointKeys {
     public static final String DEPLOY_CODE_BITS = "deploy.code_bits";
     /** Followed by a codes tensor's name; the value is its weight shape "out,in". */
     public static final String DEPLOY_SHAPE_PREFIX = "deploy.shape.";
+    /** The MoE layers deployed without router and Mult expert, comma-separated (absent: none). */
+    public static final String DEPLOY_SHIFT_ONLY = "deploy.shift_only";
+    /** The calibration Shift share at or above which {@code deploy --shift-only} dropped a layer's router. */
+    public static final String DEPLOY_SHIFT_ONLY_THRESHOLD = "deploy.shift_only_threshold";
+    /** The data the calibration routing of {@code deploy --shift-only} ran on. */
+    public static final String DEPLOY_CALIBRATION = "deploy.calibration";
 
     private CheckpointKeys() {
     }

@@ -30,7 +30,9 @@ import java.util.Set;
  * {@code <n>.experts.1.codes}: dtype U8, shape [ceil(out·in·5/8)], the {@link ShiftCodes} of the [out, in]
  * weight bit-packed as {@link ShiftCodeBits} describes (LSB first). Its metadata is a checkpoint's (model
  * config, reparameterisation) plus {@code format=shiftaddvit-deploy}, {@code deploy.code_bits=5} and
- * {@code deploy.shape.<codes name>=out,in}. {@link Checkpoints#load(Path)} recognises the format and loads
+ * {@code deploy.shape.<codes name>=out,in}. A layer deployed shift-only ({@link MoeLinear#deployShiftOnly})
+ * has no router ({@code <n>.gate.*}) and no Mult expert ({@code <n>.experts.0.*}) in the file; the metadata
+ * {@code deploy.shift_only} lists such layers. {@link Checkpoints#load(Path)} recognises the format and loads
  * such a file deployed ({@link Deploy#freeze}), so every command that reads a model reads deploy files too.
  */
 public final class DeployFile {
@@ -68,11 +70,19 @@ public final class DeployFile {
         // The codes go where the expert's shift parameter was; its sign parameter is dropped.
         Map<String, MoeLinear> byShiftParam = new LinkedHashMap<>();
         Set<String> dropped = new HashSet<>();
+        List<String> shiftOnly = new ArrayList<>();
         for (MoeLinear l : Reparam.moeLayers(model)) {
             byShiftParam.put(l.shift().shift().name(), l);
             dropped.add(l.shift().sign().name());
             all.put(CheckpointKeys.DEPLOY_SHAPE_PREFIX + codesName(l.name()), l.out() + "," + l.in());
+            if (l.isShiftOnly()) {
+                shiftOnly.add(l.name());
+                for (Parameter p : l.gate().parameters()) dropped.add(p.name());
+                for (Parameter p : l.mult().parameters()) dropped.add(p.name());
+            }
         }
+        if (!shiftOnly.isEmpty()) all.put(CheckpointKeys.DEPLOY_SHIFT_ONLY, String.join(",", shiftOnly));
+        else all.remove(CheckpointKeys.DEPLOY_SHIFT_ONLY);
         Safetensors.Writer w = Safetensors.writer().metadata(all);
         for (Parameter p : model.parameters()) {
             MoeLinear l = byShiftParam.get(p.name());
@@ -99,10 +109,27 @@ public final class DeployFile {
     public static Checkpoints.Loaded load(SafetensorsFile f) {
         Checkpoints.Loaded l = loadSimulated(f);
         Deploy.freeze(l.model());
+        Set<String> shiftOnly = shiftOnly(l.metadata());
+        for (MoeLinear layer : Reparam.moeLayers(l.model())) {
+            if (shiftOnly.contains(layer.name())) {
+                layer.forceExpert(-1);
+                layer.deployShiftOnly();
+            }
+        }
         return l;
     }
 
-    /** Loads a deploy file without deploying it: the float simulation of the same codes, trainable again. */
+    /** The layers a deploy file stores shift-only ({@link CheckpointKeys#DEPLOY_SHIFT_ONLY}). */
+    public static Set<String> shiftOnly(Map<String, String> metadata) {
+        String v = metadata.get(CheckpointKeys.DEPLOY_SHIFT_ONLY);
+        return v == null || v.isEmpty() ? Set.of() : Set.of(v.split(","));
+    }
+
+    /**
+     * Loads a deploy file without deploying it: the float simulation of the same codes, trainable again;
+     * a shift-only layer sends every token to its Shift expert ({@link MoeLinear#forceExpert}) and has a
+     * zero router and Mult expert, which the file does not hold.
+     */
     public static Checkpoints.Loaded loadSimulated(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {
             return loadSimulated(f);
@@ -162,13 +189,50 @@ public final class DeployFile {
         }
         if (!problems.isEmpty()) throw new InvalidInputException(src, "bad shift codes: " + String.join("; ", problems));
         for (String name : f.names()) if (!codesTensors.contains(name)) tensors.put(name, f.tensor(name));
+        Set<String> shiftOnly = shiftOnly(meta);
+        addDroppedExperts(src, f, layers, shiftOnly, tensors);
         try {
-            return Checkpoints.load(src, meta, tensors);
+            Checkpoints.Loaded loaded = Checkpoints.load(src, meta, tensors);
+            for (MoeLinear l : Reparam.moeLayers(loaded.model())) {
+                if (shiftOnly.contains(l.name())) l.forceExpert(MoeLinear.SHIFT);
+            }
+            return loaded;
         } catch (InvalidInputException e) {
             String expert = ".experts." + MoeLinear.SHIFT + ".";
             if (!e.problem().contains(expert + "shift") && !e.problem().contains(expert + "sign")) throw e;
             throw new InvalidInputException(src, e.problem() + " (a deploy file's <n>" + expert + "shift and .sign are "
                     + "unpacked from <n>" + expert + "codes)", e);
+        }
+    }
+
+    /**
+     * Zero router and Mult tensors for each shift-only layer (the file leaves them out), after checking that
+     * every listed layer is a MoE layer of the file and that it really holds none of them.
+     */
+    private static void addDroppedExperts(String src, SafetensorsFile f, List<ShiftAddSpec.MoeLayer> layers,
+                                          Set<String> shiftOnly, Map<String, Tensor> tensors) {
+        Set<String> moe = new HashSet<>();
+        for (ShiftAddSpec.MoeLayer layer : layers) moe.add(layer.name());
+        for (String name : shiftOnly) {
+            if (!moe.contains(name)) {
+                throw new InvalidInputException(src, "metadata \"" + CheckpointKeys.DEPLOY_SHIFT_ONLY + "\" names "
+                        + name + ", which is not a Mult/Shift layer of this model");
+            }
+            int[] shape = tensors.get(shiftExpert(name) + ".shift").shape();
+            Map<String, int[]> dropped = new LinkedHashMap<>();
+            dropped.put(name + ".gate.gate.weight", new int[]{MoeLinear.EXPERTS, shape[1]});
+            dropped.put(name + ".gate.gate.bias", new int[]{MoeLinear.EXPERTS});
+            dropped.put(name + ".experts." + MoeLinear.MULT + ".weight", shape);
+            if (f.contains(shiftExpert(name) + ".bias")) {
+                dropped.put(name + ".experts." + MoeLinear.MULT + ".bias", new int[]{shape[0]});
+            }
+            for (Map.Entry<String, int[]> d : dropped.entrySet()) {
+                if (f.contains(d.getKey())) {
+                    throw new InvalidInputException(src, name + " is listed as shift-only but the file holds "
+                            + d.getKey());
+                }
+                tensors.put(d.getKey(), Tensor.zeros(d.getValue()));
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -112,6 +113,8 @@ public final class MoeLinear implements Layer {
     private int[] routeOverride;
     /** The integer Shift expert that {@link #deploy()} put in run[SHIFT], else null. */
     private ShiftLinearDeployed deployed;
+    /** Deployed without router and Mult expert ({@link #deployShiftOnly()}): every token runs the Shift expert. */
+    private boolean shiftOnly;
 
     private final int[] lastTokens = new int[EXPERTS];
     private final long[] totalTokens = new long[EXPERTS];
@@ -338,6 +341,27 @@ public final class MoeLinear implements Layer {
         return deployed != null;
     }
 
+    /**
+     * {@link #deploy()} without the router and the Mult expert: every token runs the deployed Shift expert
+     * (what the router did for (nearly) every token of a layer on the calibration data), so a forward is
+     * the shift kernel alone, no router product, and the deploy file drops the router's and the Mult
+     * expert's weights. Refused in PROBABILITY gate mode, where the router's probability scales the
+     * output. Idempotent.
+     */
+    public void deployShiftOnly() {
+        if (mode == GateMode.PROBABILITY) {
+            throw new IllegalStateException(name + ": a PROBABILITY-gated layer scales its output by the router, "
+                    + "so it cannot drop the router");
+        }
+        deploy();
+        shiftOnly = true;
+    }
+
+    /** Whether {@link #deployShiftOnly()} dropped this layer's router and Mult expert. */
+    public boolean isShiftOnly() {
+        return shiftOnly;
+    }
+
     /** The deployed Shift expert, or null before {@link #deploy()}. */
     public ShiftLinearDeployed deployedShift() {
         return deployed;
@@ -360,10 +384,11 @@ public final class MoeLinear implements Layer {
         }
         int[] shape = x.shape();
         int t = x.size() / in;
-        float[] logits = gate.forward(x.reshape(t, in), training).data();
-        int[][] idx = routeTokens(logits, t);
         int[] outShape = shape.clone();
         outShape[shape.length - 1] = out;
+        if (shiftOnly) return forwardShiftOnly(x, t, training, outShape);
+        float[] logits = gate.forward(x.reshape(t, in), training).data();
+        int[][] idx = routeTokens(logits, t);
         if (!training && mode == GateMode.STRAIGHT_THROUGH) {
             // Inference needs neither probabilities nor the balance terms; one expert taking every token
             // runs on the input as it is, without gathering and scattering rows.
@@ -393,6 +418,19 @@ public final class MoeLinear implements Layer {
             clearCache();
         }
         return Tensor.of(y, outShape);
+    }
+
+    /** A shift-only layer's forward: the Shift expert on every token, counted as such in the statistics. */
+    private Tensor forwardShiftOnly(Tensor x, int t, boolean training, int[] outShape) {
+        if (training) throw new IllegalStateException(name + ": a shift-only deployed layer is inference-only");
+        lastTokens[MULT] = 0;
+        lastTokens[SHIFT] = t;
+        totalTokens[SHIFT] += t;
+        lastRoutes = new int[t];
+        Arrays.fill(lastRoutes, SHIFT);
+        if (Profiler.active()) Profiler.recordRouting(name, "[" + t + ", " + out + "]", 0, t);
+        clearCache();
+        return run[SHIFT].forward(x.reshape(t, in), false).reshape(outShape);
     }
 
     /** The expert of each token, grouped per expert, with the routing statistics updated. */

@@ -1,10 +1,14 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.checkpoint.CheckpointKeys;
 import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.checkpoint.DeployFile;
 import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.FashionMnist;
 import dev.shiftaddvit.eval.Evaluator;
+import dev.shiftaddvit.io.InvalidInputException;
+import dev.shiftaddvit.io.Safetensors;
+import dev.shiftaddvit.io.SafetensorsFile;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.shiftadd.ShiftKernel;
 import dev.shiftaddvit.shiftadd.ShiftCodeBits;
@@ -108,6 +112,77 @@ class DeployTest {
         assertTrue(maxDiff < LOGIT_TOLERANCE, "max |dlogit| " + maxDiff);
         assertTrue(differing <= data.size() / 20, differing + " images change their top-1");
         return maxDiff;
+    }
+
+    @Test
+    void shiftOnlyLayersLeaveRouterAndMultOutOfTheFileAndRunTheShiftExpertAlone(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("c.safetensors");
+        Checkpoints.save(ckpt, model, null, Map.of());
+        Model source = Checkpoints.load(ckpt).model();
+        Deploy.freeze(source);
+        List<Deploy.LayerRouting> routing = Deploy.calibrate(source, data, 64, 32);
+        // the layer with the largest Shift share goes shift-only, at least one other keeps its router
+        double top = routing.stream().mapToDouble(Deploy.LayerRouting::shiftShare).max().orElseThrow();
+        assertTrue(top > 0, "some layer sends tokens to Shift");
+        List<String> dropped = Deploy.shiftOnly(source, routing, top);
+        assertFalse(dropped.isEmpty());
+        assertTrue(dropped.size() < routing.size(), "some layer keeps its router");
+        Path file = dir.resolve("d.safetensors");
+        DeployFile.save(file, source, Map.of());
+        try (SafetensorsFile f = Safetensors.read(file)) {
+            assertEquals(String.join(",", dropped), f.metadata().get(CheckpointKeys.DEPLOY_SHIFT_ONLY));
+            for (MoeLinear l : Reparam.moeLayers(source)) {
+                boolean only = dropped.contains(l.name());
+                assertEquals(!only, f.contains(l.name() + ".gate.gate.weight"), l.name() + " router");
+                assertEquals(!only, f.contains(l.name() + ".experts.0.weight"), l.name() + " Mult expert");
+                assertTrue(f.contains(DeployFile.codesName(l.name())), l.name() + " codes");
+            }
+        }
+        Model deployed = Checkpoints.load(file).model();
+        Model simulated = DeployFile.loadSimulated(file).model();
+        for (MoeLinear l : Reparam.moeLayers(deployed)) assertEquals(dropped.contains(l.name()), l.isShiftOnly());
+        Tensor x = data.sequential(0, 32).images();
+        for (Model m : List.of(source, deployed, simulated)) m.forward(x, false);
+        float[] expected = source.forward(x, false).data();
+        assertArrayEquals(expected, deployed.forward(x, false).data(), 0f, "in memory and loaded");
+        for (MoeLinear l : Reparam.moeLayers(deployed)) {
+            if (l.isShiftOnly()) assertEquals(0, l.lastTokensPerExpert()[MoeLinear.MULT], l.name());
+        }
+        float[] sim = simulated.forward(x, false).data();
+        double bound = ShiftKernel.selected() == ShiftKernel.GEMM ? 0 : LOGIT_TOLERANCE;
+        for (int i = 0; i < sim.length; i++) assertEquals(sim[i], expected[i], bound, "simulation at " + i);
+    }
+
+    @Test
+    void aShiftOnlyListNamingNoMoeLayerOrAFileThatKeepsTheRouterIsRefused(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("c.safetensors");
+        Checkpoints.save(ckpt, model, null, Map.of());
+        Model source = Checkpoints.load(ckpt).model();
+        String layer = Reparam.moeLayers(source).get(0).name();
+        Path file = dir.resolve("d.safetensors");
+        DeployFile.save(file, source, Map.of());
+        Path unknown = withShiftOnly(file, dir.resolve("u.safetensors"), "head");
+        var e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(unknown));
+        assertTrue(e.getMessage().contains("head") && e.getMessage().contains("not a Mult/Shift layer"), e.getMessage());
+        Path kept = withShiftOnly(file, dir.resolve("k.safetensors"), layer);
+        e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(kept));
+        assertTrue(e.getMessage().contains(layer + " is listed as shift-only but the file holds"), e.getMessage());
+    }
+
+    /** A copy of a deploy file whose metadata lists {@code layers} as shift-only. */
+    private static Path withShiftOnly(Path from, Path to, String layers) throws Exception {
+        try (SafetensorsFile f = Safetensors.read(from)) {
+            Map<String, String> meta = new java.util.LinkedHashMap<>(f.metadata());
+            meta.put(CheckpointKeys.DEPLOY_SHIFT_ONLY, layers);
+            Safetensors.Writer w = Safetensors.writer().metadata(meta);
+            for (String name : f.names()) {
+                Safetensors.Entry entry = f.entry(name);
+                if (entry.type() == Safetensors.Dtype.U8) w.addRaw(name, entry.dtype(), entry.shape(), f.rawBytes(name));
+                else w.add(name, f.tensor(name));
+            }
+            w.write(to);
+        }
+        return to;
     }
 
     @Test
