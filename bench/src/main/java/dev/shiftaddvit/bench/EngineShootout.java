@@ -57,8 +57,8 @@ import java.util.stream.Stream;
  * {@code --weights-only}, {@code --calibration-images=8} (random images the KSH hashes train on),
  * {@code --keep-last-softmax} (upstream's choice; default: add-attention in every block),
  * {@code --alpha-from=energy|latency} (MoE balance weights; they only shape fine-tuning, the split of
- * an untrained router does not depend on them), {@code --moe-route=router|shift|mult} (force every
- * token to one expert; the table says so), or several separated by commas for one MoE row each.
+ * an untrained router does not depend on them), {@code --moe-route=router|shift|mult|shiftonly} (force every
+ * token to one expert, or deploy every layer shift-only; the table says so), or several separated by commas for one MoE row each.
  */
 public final class EngineShootout {
     /** Above this max |Δ logit| between engines a warning is printed. */

@@ -43,10 +43,14 @@ final class ShiftAddVariants {
     /** Where the MoE latency weights α come from: measured expert latency, or the 45 nm energy table. */
     enum AlphaFrom { LATENCY, ENERGY }
 
-    /** How MoE tokens are routed: by the (untrained) router, or all forced to one expert. */
+    /**
+     * How MoE tokens are routed: by the (untrained) router, all forced to one expert, or deployed
+     * shift-only (no router and no Mult expert: what {@code deploy --shift-only} makes of a layer whose
+     * calibration routing sent its tokens to Shift).
+     */
     enum Route {
         ROUTER(-1, "untrained router"), MULT(MoeLinear.MULT, "forced: all Mult"),
-        SHIFT(MoeLinear.SHIFT, "forced: all Shift");
+        SHIFT(MoeLinear.SHIFT, "forced: all Shift"), SHIFTONLY(MoeLinear.SHIFT, "deployed shift-only");
 
         final int expert;
         final String note;
@@ -94,7 +98,10 @@ final class ShiftAddVariants {
                 MoeLinear.DEFAULT_BALANCE_COEF, alpha, c.latencyBatch());
         Reparam.toMoe(m, moe, new SplittableRandom(SEED));
         Deploy.freeze(m);
-        for (MoeLinear l : Reparam.moeLayers(m)) l.forceExpert(route.expert);
+        for (MoeLinear l : Reparam.moeLayers(m)) {
+            if (route == Route.SHIFTONLY) l.deployShiftOnly();
+            else l.forceExpert(route.expert);
+        }
         return m;
     }
 

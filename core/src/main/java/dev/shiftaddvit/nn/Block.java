@@ -35,7 +35,7 @@ public final class Block implements Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        Tensor a = !training && attn instanceof SelfAttention s ? s.forwardNormResidual(norm1, x) : null;
+        Tensor a = !training && attn instanceof NormResidualAttention s ? s.forwardNormResidual(norm1, x) : null;
         if (a == null) {
             a = attn.forward(norm1.forward(x, training), training);
             Ops.addInPlace(a.data(), x.data(), x.size());

@@ -8,14 +8,14 @@ import dev.shiftaddvit.kernel.VectorWidth;
 import dev.shiftaddvit.tensor.Tensor;
 
 /**
- * Inference of a dense fc1 → GELU → fc2, with the block's LayerNorm before it and its residual add
+ * Inference of fc1 → GELU → fc2 ({@link RowLinear} projections: dense, or deployed shift-only), with the block's LayerNorm before it and its residual add
  * after it where the block asks, one block of rows per task ({@link RowBlocks}): a block's hidden
  * rows (at most {@link RowBlocks#MAX_ROWS} × hidden) stay in its core's L2 instead of a model-wide
  * array (19 MB at batch 32 of DeiT-Tiny), and the seven fork-joins of the layer-by-layer path
  * (LayerNorm, two GEMMs, two bias adds, GELU, the residual add) become one.
  *
  * <p>Every row gets the bits of the layer-by-layer path: the GEMMs take the path of the whole
- * product ({@link Linear#forwardRows}), the bias is added after the product as there, and GELU sees
+ * product ({@link RowLinear#forwardRows}), the bias is added after the product as there, and GELU sees
  * whole vectors only (hidden is a multiple of the vector length, so no element falls to the scalar
  * tail). The per-layer profile keeps the layer-by-layer path, whose rows it names.
  */
@@ -23,15 +23,16 @@ final class FusedMlp {
     private FusedMlp() {
     }
 
-    /** Whether a dense MLP's inference on x can run fused ({@link Linear#rowBlocked}). */
+    /** Whether an MLP's inference on x can run fused ({@link Linear#rowBlocked}). */
     static boolean applies(Layer fc1, Layer fc2, Tensor x) {
-        if (!(fc1 instanceof Linear l1) || !(fc2 instanceof Linear l2)) return false;
-        return l1.out() == l2.in() && l1.out() % VectorWidth.FLOAT.length() == 0 && x.dim(-1) == l1.in()
+        if (!(fc1 instanceof RowLinear l1) || !(fc2 instanceof RowLinear l2)) return false;
+        return l1.forwardsRows() && l2.forwardsRows() && l1.out() == l2.in()
+                && l1.out() % VectorWidth.FLOAT.length() == 0 && x.dim(-1) == l1.in()
                 && Linear.rowBlocked(x.size() / l1.in());
     }
 
     /** residual ? x + fc2(gelu(fc1(norm(x)))) : fc2(gelu(fc1(norm(x)))), norm skipped when null. */
-    static Tensor forward(LayerNorm norm, Linear fc1, Linear fc2, Tensor x, boolean residual) {
+    static Tensor forward(LayerNorm norm, RowLinear fc1, RowLinear fc2, Tensor x, boolean residual) {
         int in = fc1.in();
         int hidden = fc1.out();
         int out = fc2.out();

@@ -43,11 +43,11 @@ public final class LayerNorm implements Layer {
     }
 
     /** Inference on rows [0, rows) at x[xOff + r·dim] into y[yOff + r·dim], on the calling thread (same bits as forward). */
-    void forwardRows(float[] x, int xOff, float[] y, int yOff, int rows) {
+    public void forwardRows(float[] x, int xOff, float[] y, int yOff, int rows) {
         LayerNormKernel.forwardRows(x, xOff, weight.value().data(), bias.value().data(), y, yOff, rows, dim, eps);
     }
 
-    int dim() {
+    public int dim() {
         return dim;
     }
 

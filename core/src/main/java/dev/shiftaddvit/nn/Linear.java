@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** y = x·Wᵀ + b over the last axis; W is [out, in] as in PyTorch. */
-public final class Linear implements Layer {
+public final class Linear implements RowLinear {
     private final int in;
     private final int out;
     private final Parameter weight;
@@ -44,10 +44,12 @@ public final class Linear implements Layer {
         return n.substring(0, n.length() - ".weight".length());
     }
 
+    @Override
     public int in() {
         return in;
     }
 
+    @Override
     public int out() {
         return out;
     }
@@ -86,12 +88,12 @@ public final class Linear implements Layer {
 
     /**
      * Whether a block's inference over this many rows runs fused, one row block per task
-     * ({@link dev.shiftaddvit.kernel.RowBlocks}, {@link #forwardRows}): on prepacked weights, past GEMM's dot path (whose
-     * bits do not depend on the rows a call sees), and never under the per-layer profile, which
-     * names the layers one by one.
+     * ({@link dev.shiftaddvit.kernel.RowBlocks}, {@link RowLinear#forwardRows}, where every projection
+     * {@link RowLinear#forwardsRows}): past GEMM's dot path (a short product gains nothing from it), and
+     * never under the per-layer profile, which names the layers one by one.
      */
-    static boolean rowBlocked(int rows) {
-        return FUSED && PREPACK && !Profiler.active() && rows > Gemm.DOT_MAX_M;
+    public static boolean rowBlocked(int rows) {
+        return FUSED && !Profiler.active() && rows > Gemm.DOT_MAX_M;
     }
 
     /**
@@ -99,7 +101,13 @@ public final class Linear implements Layer {
      * bits of {@link #forward} on those rows: y[yOff + r·out] = x[xOff + r·in]·Wᵀ + b. Needs the
      * prepacked weight ({@link #PREPACK}).
      */
-    void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+    @Override
+    public boolean forwardsRows() {
+        return PREPACK;
+    }
+
+    @Override
+    public void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
         Gemm.ntBlock(wholeRows, m, packedWeight(), x, xOff, in, y, yOff, out, false);
         if (bias == null) return;
         float[] b = bias.value().data();

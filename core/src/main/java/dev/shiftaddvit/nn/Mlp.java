@@ -38,7 +38,7 @@ public final class Mlp implements Layer {
     @Override
     public Tensor forward(Tensor x, boolean training) {
         if (!training && dwconv == null && FusedMlp.applies(fc1, fc2, x)) {
-            return FusedMlp.forward(null, (Linear) fc1, (Linear) fc2, x, false);
+            return FusedMlp.forward(null, (RowLinear) fc1, (RowLinear) fc2, x, false);
         }
         Tensor h = fc1.forward(x, training);
         if (dwconv != null) h = dwconv.forward(h, training);
@@ -51,10 +51,10 @@ public final class Mlp implements Layer {
      */
     Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
         if (dwconv != null || !FusedMlp.applies(fc1, fc2, x) || norm.dim() != x.dim(-1)
-                || ((Linear) fc2).out() != x.dim(-1)) {
+                || ((RowLinear) fc2).out() != x.dim(-1)) {
             return null;
         }
-        return FusedMlp.forward(norm, (Linear) fc1, (Linear) fc2, x, true);
+        return FusedMlp.forward(norm, (RowLinear) fc1, (RowLinear) fc2, x, true);
     }
 
     @Override

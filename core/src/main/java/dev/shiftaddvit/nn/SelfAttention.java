@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** ViT multi-head self-attention: fused qkv projection (rows Q, K, V), softmax attention, output projection. */
-public final class SelfAttention implements Layer {
+public final class SelfAttention implements NormResidualAttention {
     private final int dim;
     private final Linear qkv;
     private final Linear proj;
@@ -49,12 +49,13 @@ public final class SelfAttention implements Layer {
      * per task ({@link RowBlocks}); the same bits as the block's layer-by-layer path. Null where the
      * fused path does not apply (the caller then runs the layers one by one).
      */
-    Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
+    @Override
+    public Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
         if (x.rank() != 3 || x.dim(2) != dim || norm.dim() != dim) return null;
         int b = x.dim(0);
         int n = x.dim(1);
         int rows = b * n;
-        if (!Linear.rowBlocked(rows)) return null;
+        if (!Linear.rowBlocked(rows) || !qkv.forwardsRows() || !proj.forwardsRows()) return null;
         float[] xd = x.data();
         float[] t = new float[Math.multiplyExact(rows, 3 * dim)];
         int block = RowBlocks.height(rows);

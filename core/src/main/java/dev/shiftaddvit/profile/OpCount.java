@@ -31,6 +31,11 @@ public record OpCount(long mults, long adds, long shifts, long bitOps) {
         }
     }
 
+    /** The count of {@code n} calls of this one. */
+    public OpCount times(long n) {
+        return new OpCount(mults * n, adds * n, shifts * n, bitOps * n);
+    }
+
     public OpCount plus(OpCount o) {
         return new OpCount(mults + o.mults, adds + o.adds, shifts + o.shifts, bitOps + o.bitOps);
     }

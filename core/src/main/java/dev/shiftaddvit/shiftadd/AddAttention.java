@@ -6,10 +6,15 @@ import dev.shiftaddvit.kernel.Gemm;
 import dev.shiftaddvit.kernel.MatAdd;
 import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.kernel.Parallel;
+import dev.shiftaddvit.kernel.RowBlocks;
+import dev.shiftaddvit.kernel.ThreadScratch;
 import dev.shiftaddvit.nn.Init;
 import dev.shiftaddvit.nn.Layer;
+import dev.shiftaddvit.nn.LayerNorm;
 import dev.shiftaddvit.nn.Linear;
+import dev.shiftaddvit.nn.NormResidualAttention;
 import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.nn.RowLinear;
 import dev.shiftaddvit.nn.SelfAttention;
 import dev.shiftaddvit.nn.SpatialReductionAttention;
 import dev.shiftaddvit.profile.OpCount;
@@ -51,7 +56,7 @@ import java.util.SplittableRandom;
  * <p>Zero rows (documented deviation; the reference has no epsilon and gives NaN): a qk row of
  * norm 0 normalises to 0 and a U row of norm 0 to Û = 0, both with zero gradient.
  */
-public final class AddAttention implements Layer {
+public final class AddAttention implements NormResidualAttention {
     /** How queries/keys become codes. */
     public enum CodeKind {
         /** Kernelized supervised hashing, r bits (the released ShiftAddViT configs). */
@@ -353,10 +358,57 @@ public final class AddAttention implements Layer {
         checkInput(x);
         int b = x.dim(0);
         int n = x.dim(1);
-        int rows = b * n;
-        int d = headDim;
         Tensor qkOut = qk.forward(x, training);
         Tensor vt = v.forward(x, training);
+        return proj.forward(Tensor.of(mix(qkOut, vt, b, n, training), b, n, dim), training);
+    }
+
+    /**
+     * x + attn(norm(x)) at inference with the LayerNorm and the qk and v projections, then proj and the
+     * residual add, one row block per task, where every projection runs row blocks (dense, or deployed
+     * shift-only); the same bits as the block's layer-by-layer path. Null where it does not apply.
+     */
+    @Override
+    public Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
+        if (x.rank() != 3 || x.dim(2) != dim || norm.dim() != dim) return null;
+        checkInput(x);
+        int b = x.dim(0);
+        int n = x.dim(1);
+        int rows = b * n;
+        if (!Linear.rowBlocked(rows) || !(qk instanceof RowLinear q) || !(v instanceof RowLinear vp)
+                || !(proj instanceof RowLinear p) || !q.forwardsRows() || !vp.forwardsRows() || !p.forwardsRows()) {
+            return null;
+        }
+        float[] xd = x.data();
+        float[] qkd = new float[Math.multiplyExact(rows, q.out())];
+        float[] vd = new float[Math.multiplyExact(rows, vp.out())];
+        int block = RowBlocks.height(rows);
+        RowBlocks.run(rows, (r0, m) -> {
+            float[] normed = NORMED.get(block * dim);
+            norm.forwardRows(xd, r0 * dim, normed, 0, m);
+            q.forwardRows(rows, m, normed, 0, qkd, r0 * q.out());
+            vp.forwardRows(rows, m, normed, 0, vd, r0 * vp.out());
+        });
+        float[] o = mix(Tensor.of(qkd, b, n, q.out()), Tensor.of(vd, b, n, vp.out()), b, n, false);
+        Tensor y = Tensor.zeros(b, n, dim);
+        float[] yd = y.data();
+        RowBlocks.run(rows, (r0, m) -> {
+            p.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
+            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
+        });
+        return y;
+    }
+
+    /** Per-thread normalised input rows of one block. */
+    private static final ThreadScratch NORMED = new ThreadScratch();
+
+    /**
+     * The attention between the projections: codes of the normalised queries/keys, the two MatAdd
+     * products, the normalisations and the depthwise conv on V; what {@link #proj} takes.
+     */
+    private float[] mix(Tensor qkOut, Tensor vt, int b, int n, boolean training) {
+        int rows = b * n;
+        int d = headDim;
         // The projections record themselves; this layer's entry times only what happens between them.
         long t0 = System.nanoTime();
         float[] vv = vt.data();
@@ -424,7 +476,7 @@ public final class AddAttention implements Layer {
             Profiler.record(name, "AddAttention", "[" + b + ", " + heads + ", " + n + ", " + d + "]",
                     ksh + (long) rows * dim * (options.taps() + 4), ops(rows, codes), t0);
         }
-        return proj.forward(Tensor.of(out, b, n, dim), training);
+        return out;
     }
 
     @Override

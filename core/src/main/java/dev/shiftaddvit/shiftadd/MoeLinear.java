@@ -5,6 +5,7 @@ import dev.shiftaddvit.kernel.Softmax;
 import dev.shiftaddvit.nn.Layer;
 import dev.shiftaddvit.nn.Linear;
 import dev.shiftaddvit.nn.Parameter;
+import dev.shiftaddvit.nn.RowLinear;
 import dev.shiftaddvit.profile.Profiler;
 import dev.shiftaddvit.tensor.ShapeException;
 import dev.shiftaddvit.tensor.Tensor;
@@ -69,7 +70,7 @@ import java.util.function.UnaryOperator;
  * {@link #lastRoutes()} and the running {@link #tokensPerExpert()} (reset with {@link #resetRoutingStats()}).
  * Not thread-safe (a layer caches its last forward, like every {@link Layer}).
  */
-public final class MoeLinear implements Layer {
+public final class MoeLinear implements RowLinear {
     /** How the chosen expert's output is gated by the router probability. */
     public enum GateMode {
         /** y = p_e·y_e: value scaled by the probability (issue text, upstream NoisyGate_V2). */
@@ -187,10 +188,12 @@ public final class MoeLinear implements Layer {
         return name;
     }
 
+    @Override
     public int in() {
         return in;
     }
 
+    @Override
     public int out() {
         return out;
     }
@@ -355,6 +358,24 @@ public final class MoeLinear implements Layer {
         }
         deploy();
         shiftOnly = true;
+    }
+
+    /** Row-blocked inference ({@link RowLinear}) is there for a shift-only layer: its Shift expert alone. */
+    @Override
+    public boolean forwardsRows() {
+        return shiftOnly;
+    }
+
+    /** Rows of a shift-only layer's inference on the calling thread, counted in the routing statistics. */
+    @Override
+    public void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+        if (!shiftOnly) throw new IllegalStateException(name + ": only a shift-only layer runs row blocks");
+        synchronized (totalTokens) {
+            lastTokens[MULT] = 0;
+            lastTokens[SHIFT] = wholeRows;
+            totalTokens[SHIFT] += m;
+        }
+        deployed.forwardRows(wholeRows, m, x, xOff, y, yOff);
     }
 
     /** Whether {@link #deployShiftOnly()} dropped this layer's router and Mult expert. */

@@ -31,10 +31,42 @@ public enum ShiftKernel {
     @FunctionalInterface
     public interface Bound {
         void forward(int rows, float[] x, int xOff, float[] y, int yOff);
+
+        /**
+         * Rows [0, m) of a call over {@code wholeRows} rows, on the calling thread, with the bits the whole
+         * call gives them (the shift kernels compute every row on its own; the GEMM kernel picks the path
+         * of the whole product).
+         */
+        default void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+            forward(m, x, xOff, y, yOff);
+        }
     }
 
     /** Per-thread quantized activation rows of the {@link #GEMM} kernel. */
     private static final ThreadScratch QUANTIZED = new ThreadScratch();
+
+    /**
+     * The {@link #GEMM} kernel: Q(x) one row block per task into a per-thread buffer that stays in L2, then
+     * its rows of the product (the whole product's GEMM path, so the bits do not follow the blocks).
+     */
+    private record OnGemm(Gemm.PackedB w, float[] bias) implements Bound {
+        @Override
+        public void forward(int rows, float[] x, int xOff, float[] y, int yOff) {
+            RowBlocks.run(rows, (r0, m) -> forwardRows(rows, m, x, xOff + r0 * w.k(), y, yOff + r0 * w.n()));
+        }
+
+        @Override
+        public void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+            int in = w.k();
+            float[] xq = QUANTIZED.get(RowBlocks.MAX_ROWS * in);
+            for (int r0 = 0; r0 < m; r0 += RowBlocks.MAX_ROWS) {
+                int rows = Math.min(RowBlocks.MAX_ROWS, m - r0);
+                FixedPoint.quantize(x, xOff + r0 * in, xq, 0, rows * in);
+                Gemm.ntBlock(wholeRows, rows, w, xq, 0, in, y, yOff + r0 * w.n(), w.n(), false);
+                if (bias != null) Ops.addBiasRows(y, yOff + r0 * w.n(), bias, rows, w.n());
+            }
+        }
+    }
 
     /** The kernel named by {@code shiftaddvit.shift.kernel}. */
     public static ShiftKernel selected() {
@@ -53,20 +85,9 @@ public enum ShiftKernel {
         return switch (this) {
             case GEMM -> {
                 ShiftCodes.validate(codes, out, in);
-                Gemm.PackedB w = Gemm.packNt(out, in, ShiftCodes.toDense(codes), 0, in);
                 float[] bias = biasFixed == null ? null : new float[out];
                 if (bias != null) FixedPoint.toFloat(biasFixed, 0, bias, 0, out);
-                // Q(x) one row block per task into a per-thread buffer that stays in L2, then its rows
-                // of the product (the whole product's GEMM path, so the bits do not follow the blocks)
-                yield (rows, x, xOff, y, yOff) -> {
-                    int block = RowBlocks.height(rows);
-                    RowBlocks.run(rows, (r0, m) -> {
-                        float[] xq = QUANTIZED.get(block * in);
-                        FixedPoint.quantize(x, xOff + r0 * in, xq, 0, m * in);
-                        Gemm.ntBlock(rows, m, w, xq, 0, in, y, yOff + r0 * out, out, false);
-                        if (bias != null) Ops.addBiasRows(y, yOff + r0 * out, bias, m, out);
-                    });
-                };
+                yield new OnGemm(Gemm.packNt(out, in, ShiftCodes.toDense(codes), 0, in), bias);
             }
             case FIXED -> {
                 MatShift.Packed p = ShiftCodes.toMatShift(codes, out, in, biasFixed);

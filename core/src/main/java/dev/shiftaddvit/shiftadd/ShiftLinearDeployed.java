@@ -29,6 +29,8 @@ public final class ShiftLinearDeployed implements Layer {
     private final byte[] codes;
     private final int[] biasFixed;
     private final ShiftKernel.Bound kernel;
+    /** One row's operations, counted from the codes once, before the first profiled call's timing. */
+    private volatile OpCount opsPerRow;
 
     private ShiftLinearDeployed(String name, int in, int out, byte[] codes, int[] biasFixed) {
         this.name = name;
@@ -66,17 +68,29 @@ public final class ShiftLinearDeployed implements Layer {
         if (x.rank() < 1 || x.dim(-1) != in) {
             throw new ShapeException(name + ": expected last dimension " + in + " but input is " + x);
         }
+        OpCount ops = Profiler.active() ? opsPerRow() : null;
         long t0 = System.nanoTime();
         int rows = x.size() / in;
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
         Tensor y = Tensor.zeros(shape);
         kernel.forward(rows, x.data(), 0, y.data(), 0);
-        if (Profiler.active()) {
-            Profiler.record(name, "MatShift", y, (long) rows * in * out,
-                    OpCount.shift(rows, ShiftCodes.toDense(codes), out, in, biasFixed != null), t0);
-        }
+        if (ops != null) Profiler.record(name, "MatShift", y, (long) rows * in * out, ops.times(rows), t0);
         return y;
+    }
+
+    /** Rows [0, m) of a call over {@code wholeRows} rows on the calling thread ({@link ShiftKernel.Bound#forwardRows}). */
+    public void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
+        kernel.forwardRows(wholeRows, m, x, xOff, y, yOff);
+    }
+
+    private OpCount opsPerRow() {
+        OpCount ops = opsPerRow;
+        if (ops == null) {
+            ops = OpCount.shift(1, ShiftCodes.toDense(codes), out, in, biasFixed != null);
+            opsPerRow = ops;
+        }
+        return ops;
     }
 
     @Override
