@@ -24,7 +24,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * One harness for the engines at 224 px on one machine, same weights, same images, same thread count:
+ * One harness for the engines at 224 px (or {@code --img-size=N}) on one machine, same weights, same images, same thread count:
  * batch-1 latency (median) and large-batch throughput (images per second at the median batch time) of
  * <ul>
  *   <li>each model's dense form in our engine, in ONNX Runtime Java (our exported ONNX graph) and in
@@ -57,7 +57,8 @@ import java.util.stream.Stream;
  * {@code --weights-only}, {@code --calibration-images=8} (random images the KSH hashes train on),
  * {@code --keep-last-softmax} (upstream's choice; default: add-attention in every block),
  * {@code --alpha-from=energy|latency} (MoE balance weights; they only shape fine-tuning, the split of
- * an untrained router does not depend on them), {@code --moe-route=router|shift|mult|shiftonly} (force every
+ * an untrained router does not depend on them), {@code --img-size=N} (PVTv2 configs at another input size: the growth with the token count),
+ * {@code --moe-route=router|shift|mult|shiftonly} (force every
  * token to one expert, or deploy every layer shift-only; the table says so), or several separated by commas for one MoE row each.
  */
 public final class EngineShootout {
@@ -128,7 +129,7 @@ public final class EngineShootout {
             if (!o.weightsOnly() && Files.exists(pt)) continue;
             Files.createDirectories(dir);
             Path weights = dir.resolve(name + ".safetensors");
-            Checkpoints.save(weights, ShiftAddVariants.dense(name), null, Map.of());
+            Checkpoints.save(weights, ShiftAddVariants.dense(name, o.imgSize()), null, Map.of());
             log.println("wrote " + weights);
             if (!o.weightsOnly()) {
                 log.println("libtorch rows of " + name + " skipped: " + pt + " is missing; make it with "
@@ -139,10 +140,10 @@ public final class EngineShootout {
 
     private static void addEntries(ShootoutOptions o, OrtEnvironment env, String name, List<Entry> entries,
                                    PrintStream log) throws Exception {
-        ModelConfig cfg = Configs.byName(name);
+        ModelConfig cfg = ShiftAddVariants.config(name, o.imgSize());
         List<BenchImages> inputs = List.of(BenchImages.random(cfg, 1, 1), BenchImages.random(cfg, o.batch(), 2));
         if (o.variants().contains(Variant.FULL)) {
-            Model dense = ShiftAddVariants.dense(name);
+            Model dense = ShiftAddVariants.dense(name, o.imgSize());
             entries.add(new Entry(name, Variant.FULL, null, EngineKind.OURS, new OursRunner(dense, inputs), dense));
             byte[] onnx = OnnxExporter.export(dense).toByteArray();
             entries.add(new Entry(name, Variant.FULL, null, EngineKind.ORT, new OrtRunner(env, onnx, o.threads(), inputs),
@@ -162,7 +163,7 @@ public final class EngineShootout {
             for (Route route : v == Variant.MOE ? o.routes() : Collections.singletonList((Route) null)) {
                 long t0 = System.nanoTime();
                 BenchImages calibration = BenchImages.random(cfg, o.calibrationImages(), 3);
-                Model m = ShiftAddVariants.build(name, v, o.conversion(), route, calibration);
+                Model m = ShiftAddVariants.build(name, o.imgSize(), v, o.conversion(), route, calibration);
                 log.printf(Locale.ROOT, "%s: built %s (%.1f s)%n", name, ShiftAddVariants.label(name, v, o.conversion()),
                         (System.nanoTime() - t0) / 1e9);
                 entries.add(new Entry(name, v, route, EngineKind.OURS, new OursRunner(m, inputs), m));
@@ -205,10 +206,11 @@ public final class EngineShootout {
     private static String header(ShootoutOptions o, OrtEnvironment env, boolean torch, String loadBefore,
                                  String loadAfter) {
         Rounds.Plan p = o.plan();
-        return String.format(Locale.ROOT, "%s, %s, JDK %s, %d threads; ONNX Runtime %s; %s%n"
+        String size = o.imgSize() > 0 ? o.imgSize() + " px inputs" : "each config's input size";
+        return String.format(Locale.ROOT, "%s, %s, JDK %s, %d threads, %s; ONNX Runtime %s; %s%n"
                         + "%d rounds, %d batch-1 and %d batch-%d samples per engine; load average before / after: %s / %s%n"
                         + "ShiftAddViT: KSH hashes trained on %d random images, MoE α from %s, routers untrained%n%n",
-                GemmShootout.cpuModel(), GemmShootout.species(), Runtime.version(), o.threads(), env.getVersion(),
+                GemmShootout.cpuModel(), GemmShootout.species(), Runtime.version(), o.threads(), size, env.getVersion(),
                 torch ? TorchScriptRunner.describe() : "libtorch not run", p.rounds(),
                 p.perRound(0) * p.rounds(), p.perRound(1) * p.rounds(), o.batch(), loadBefore, loadAfter,
                 o.calibrationImages(), o.conversion().alphaFrom().name().toLowerCase(Locale.ROOT));

@@ -2,6 +2,7 @@ package dev.shiftaddvit.bench;
 
 import dev.shiftaddvit.cost.EnergyTable;
 import dev.shiftaddvit.model.Configs;
+import dev.shiftaddvit.model.ModelConfig;
 import dev.shiftaddvit.model.Deploy;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.PvtV1Config;
@@ -68,8 +69,14 @@ final class ShiftAddVariants {
     private ShiftAddVariants() {
     }
 
-    static Model dense(String config) {
-        return Configs.byName(config).build(SEED);
+    static Model dense(String config, int imgSize) {
+        return config(config, imgSize).build(SEED);
+    }
+
+    /** A registered config, at another input size where imgSize > 0 (PVTv2 has no position table to resize). */
+    static ModelConfig config(String name, int imgSize) {
+        ModelConfig c = Configs.byName(name);
+        return imgSize > 0 && imgSize != c.imgSize() ? c.toBuilder().imgSize(imgSize).build() : c;
     }
 
     /**
@@ -85,8 +92,8 @@ final class ShiftAddVariants {
     }
 
     /** The variant of a config; route applies to MOE only. */
-    static Model build(String config, Variant v, Conversion c, Route route, BenchImages calibration) {
-        Model m = dense(config);
+    static Model build(String config, int imgSize, Variant v, Conversion c, Route route, BenchImages calibration) {
+        Model m = dense(config, imgSize);
         if (v == Variant.FULL) return m;
         Reparam.AttnOptions attn = new Reparam.AttnOptions(Set.of(), c.keepLastSoftmax(), AddAttention.Options.DEFAULT,
                 AddAttention.QkInit.QUERY);

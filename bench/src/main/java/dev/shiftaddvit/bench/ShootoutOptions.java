@@ -16,7 +16,7 @@ import java.util.Set;
 /** The options of {@link EngineShootout}; see its class comment. */
 record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, int samples, int batch, int rounds,
                        Path torchscriptDir, boolean weightsOnly, int calibrationImages, Conversion conversion,
-                       List<Route> routes) {
+                       List<Route> routes, int imgSize) {
 
     static ShootoutOptions parse(String... args) {
         List<String> models = List.of("deit_tiny", "pvt_v2_b0_msa", "pvt_v2_b0");
@@ -31,6 +31,7 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
         boolean keepLast = false;
         AlphaFrom alpha = AlphaFrom.ENERGY;
         List<Route> routes = List.of(Route.ROUTER);
+        int imgSize = 0;
         for (String arg : args) {
             int eq = arg.indexOf('=');
             String key = eq < 0 ? arg : arg.substring(0, eq);
@@ -50,6 +51,7 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
                 case "--calibration-images" -> calibration = positive(key, value);
                 case "--keep-last-softmax" -> keepLast = true;
                 case "--alpha-from" -> alpha = choice(key, value, AlphaFrom.class);
+                case "--img-size" -> imgSize = positive(key, value);
                 case "--moe-route" -> {
                     List<Route> rs = new ArrayList<>();
                     for (String r : need(key, value).split(",")) rs.add(choice(key, r, Route.class));
@@ -67,7 +69,7 @@ record ShootoutOptions(List<String> models, Set<Variant> variants, int threads, 
         }
         if (weightsOnly && torch == null) throw new IllegalArgumentException("--weights-only needs --torchscript-dir=DIR");
         return new ShootoutOptions(models, variants, threads, samples, batch, rounds, torch, weightsOnly, calibration,
-                new Conversion(keepLast, alpha, batch), routes);
+                new Conversion(keepLast, alpha, batch), routes, imgSize);
     }
 
     /** Timed calls at batch 1 and at the large batch (a quarter as many, at least one per round). */

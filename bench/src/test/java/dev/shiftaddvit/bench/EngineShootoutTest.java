@@ -20,7 +20,7 @@ class EngineShootoutTest {
     void runsEveryVariantAndSkipsTorchWithoutTheFile(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         ShootoutOptions o = ShootoutOptions.parse("--models=vit_fmnist", "--samples=1", "--rounds=1", "--batch=2",
-                "--calibration-images=2", "--torchscript-dir=" + dir, "--moe-route=router,shift");
+                "--calibration-images=2", "--torchscript-dir=" + dir, "--moe-route=router,shift,shiftonly");
         String report = EngineShootout.run(o, new PrintStream(log, true, StandardCharsets.UTF_8));
         String logText = log.toString(StandardCharsets.UTF_8);
 
@@ -34,8 +34,17 @@ class EngineShootoutTest {
                 report);
         assertTrue(report.contains("(untrained router) |"), report);
         assertTrue(report.contains("Shift 100.0 %") && report.contains("(forced: all Shift) |"), report);
+        assertTrue(report.contains("(deployed shift-only) |"), report);
         assertFalse(report.contains("libtorch (DJL) |"), report);
-        assertEquals(5 + 2, report.lines().filter(l -> l.startsWith("|")).count(), report);
+        assertEquals(6 + 2, report.lines().filter(l -> l.startsWith("|")).count(), report);
+    }
+
+    @Test
+    void aPvtConfigRunsAtAnotherInputSize() {
+        ShootoutOptions o = ShootoutOptions.parse("--models=pvt_v2_fmnist", "--img-size=56");
+        assertEquals(56, o.imgSize());
+        assertEquals(56, ShiftAddVariants.config("pvt_v2_fmnist", o.imgSize()).imgSize());
+        assertEquals(28, ShiftAddVariants.config("pvt_v2_fmnist", 0).imgSize());
     }
 
     @Test
@@ -47,5 +56,6 @@ class EngineShootoutTest {
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--weights-only"));
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--alpha-from=speed"));
         assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--moe-route=router,all"));
+        assertThrows(IllegalArgumentException.class, () -> ShootoutOptions.parse("--img-size=0"));
     }
 }
