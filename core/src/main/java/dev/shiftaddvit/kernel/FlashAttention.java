@@ -21,6 +21,12 @@ public final class FlashAttention {
     private static final int VL = F.length();
     private static final int MR = Gemm.MR;
     private static final int NR = Gemm.NR;
+    /**
+     * Whether inference runs softmax attention through this kernel (default) or materialises the
+     * scores ({@code -Dshiftaddvit.attention.tiled=false}, for measurements); training always does.
+     */
+    public static final boolean AT_INFERENCE =
+            Boolean.parseBoolean(System.getProperty("shiftaddvit.attention.tiled", "true"));
     /** Keys per block: a multiple of NR; the block's scores (MR × KEY_BLOCK) and K, V slivers stay in L1/L2. */
     static final int KEY_BLOCK = Gemm.roundUp(Integer.getInteger("shiftaddvit.attention.keyblock", 256), NR);
 

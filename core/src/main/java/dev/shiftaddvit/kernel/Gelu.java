@@ -41,7 +41,16 @@ public final class Gelu {
 
     /** y = gelu(x) over [0, n); y may be x. */
     public static void forward(float[] x, float[] y, int n) {
-        Parallel.forElements(n, GRAIN, (from, to) -> forwardRange(x, y, from, to));
+        Parallel.forElements(n, GRAIN, (from, to) -> forwardRange(x, from, y, from, to - from));
+    }
+
+    /**
+     * y[yOff + i] = gelu(x[xOff + i]) for i in [0, n) on the calling thread (a row block's hidden
+     * activations). An element gets the bits of {@link #forward} where both see it in a vector's lanes:
+     * n a multiple of the vector length, as every row block of a hidden width that is one.
+     */
+    public static void forward(float[] x, int xOff, float[] y, int yOff, int n) {
+        forwardRange(x, xOff, y, yOff, n);
     }
 
     /** dx = dy · gelu'(x) over [0, n) (dx overwritten; may alias dy); x is the forward input. */
@@ -56,13 +65,13 @@ public final class Gelu {
         });
     }
 
-    private static void forwardRange(float[] x, float[] y, int from, int to) {
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            v.mul(0.5f).mul(onePlusErf(v.mul(INV_SQRT2))).intoArray(y, i);
+    private static void forwardRange(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            v.mul(0.5f).mul(onePlusErf(v.mul(INV_SQRT2))).intoArray(y, yOff + i);
         }
-        for (; i < to; i++) y[i] = geluScalar(x[i]);
+        for (; i < n; i++) y[yOff + i] = geluScalar(x[xOff + i]);
     }
 
     // The backward is split in two loops over a small block so that each loop holds a single

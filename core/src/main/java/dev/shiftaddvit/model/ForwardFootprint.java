@@ -1,11 +1,14 @@
 package dev.shiftaddvit.model;
 
+import dev.shiftaddvit.kernel.FlashAttention;
 import dev.shiftaddvit.kernel.Parallel;
 
 /**
  * An upper estimate of what one inference forward allocates, from the config alone: per image the
- * floats of the activations of the widest block (attention scores for every head included) and the
- * largest single array; per worker thread the score matrix of one head it works on. Checked before a
+ * floats of the activations of the widest block and the largest single array; per worker thread what
+ * it holds for one head of softmax attention (the packed keys and values of the tiled kernel, or the
+ * score rows when {@link FlashAttention#AT_INFERENCE} is off; the materialised path of training keeps
+ * every head's scores, which this estimate does not cover). Checked before a
  * model is built or run, so that an image size or batch the heap cannot hold is refused with a
  * message instead of an OutOfMemoryError or an int overflow.
  */
@@ -15,9 +18,11 @@ public record ForwardFootprint(long floatsPerImage, long largestArrayPerImage, l
 
     /** The activations of one attention block of n tokens of width c, h heads over m keys, MLP hidden width hidden. */
     static ForwardFootprint block(long n, long c, long h, long m, long hidden) {
-        long scores = h * n * m;
         long tokens = n * Math.max(3 * c, hidden);
-        return new ForwardFootprint(n * c * 8 + 2 * n * hidden + 2 * scores, Math.max(scores, tokens), n * m);
+        long base = n * c * 8 + 2 * n * hidden;
+        if (FlashAttention.AT_INFERENCE) return new ForwardFootprint(base, tokens, 2 * m * c);
+        long scores = h * n * m;
+        return new ForwardFootprint(base + 2 * scores, Math.max(scores, tokens), n * m);
     }
 
     ForwardFootprint max(ForwardFootprint o) {

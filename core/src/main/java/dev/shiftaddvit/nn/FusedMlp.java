@@ -60,6 +60,41 @@ final class FusedMlp {
         return y;
     }
 
+    /**
+     * The PVTv2 MLP, x + fc2(gelu(dwconv(fc1(norm(x))))), at inference: the depthwise conv needs every
+     * token of an image, so it runs on its own between two row-blocked jobs (LayerNorm + fc1 + bias;
+     * GELU + fc2 + bias + residual); the same bits as the layer-by-layer path.
+     */
+    static Tensor forwardAroundConv(LayerNorm norm, RowLinear fc1, DwConv dwconv, RowLinear fc2, Tensor x) {
+        int in = fc1.in();
+        int hidden = fc1.out();
+        int out = fc2.out();
+        int rows = x.size() / in;
+        int[] hShape = x.shape();
+        hShape[hShape.length - 1] = hidden;
+        Tensor h = Tensor.zeros(hShape);
+        float[] xd = x.data();
+        float[] hd = h.data();
+        int block = RowBlocks.height(rows);
+        RowBlocks.run(rows, (r0, m) -> {
+            float[] normed = NORMED.get(block * in);
+            norm.forwardRows(xd, r0 * in, normed, 0, m);
+            fc1.forwardRows(rows, m, normed, 0, hd, r0 * hidden);
+        });
+        float[] cd = dwconv.forward(h, false).data();
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        Tensor y = Tensor.zeros(shape);
+        float[] yd = y.data();
+        RowBlocks.run(rows, (r0, m) -> {
+            float[] g = HIDDEN.get(block * hidden);
+            Gelu.forward(cd, r0 * hidden, g, 0, m * hidden);
+            fc2.forwardRows(rows, m, g, 0, yd, r0 * out);
+            Ops.addInPlace(yd, r0 * out, xd, r0 * in, m * out);
+        });
+        return y;
+    }
+
     /** Per-thread hidden rows of one block. */
     private static final ThreadScratch HIDDEN = new ThreadScratch();
     /** Per-thread normalised input rows of one block. */

@@ -50,10 +50,10 @@ public final class Mlp implements Layer {
      * not apply (the caller then runs the layers one by one).
      */
     Tensor forwardNormResidual(LayerNorm norm, Tensor x) {
-        if (dwconv != null || !FusedMlp.applies(fc1, fc2, x) || norm.dim() != x.dim(-1)
-                || ((RowLinear) fc2).out() != x.dim(-1)) {
+        if (!FusedMlp.applies(fc1, fc2, x) || norm.dim() != x.dim(-1) || ((RowLinear) fc2).out() != x.dim(-1)) {
             return null;
         }
+        if (dwconv != null) return FusedMlp.forwardAroundConv(norm, (RowLinear) fc1, dwconv, (RowLinear) fc2, x);
         return FusedMlp.forward(norm, (RowLinear) fc1, (RowLinear) fc2, x, true);
     }
 

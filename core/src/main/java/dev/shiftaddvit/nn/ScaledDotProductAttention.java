@@ -15,12 +15,6 @@ import dev.shiftaddvit.profile.Profiler;
  * the output is [B, N, H·d]. Keeps the attention probabilities for backward.
  */
 final class ScaledDotProductAttention {
-    /**
-     * Inference through {@link FlashAttention} (scores never materialised); false keeps the
-     * materialised path that training uses, for measurements.
-     */
-    private static final boolean TILED =
-            Boolean.parseBoolean(System.getProperty("shiftaddvit.attention.tiled", "true"));
     private final String name;
     private final int heads;
     private final int headDim;
@@ -43,7 +37,7 @@ final class ScaledDotProductAttention {
         float[] p = training ? new float[b * heads * n * m] : null;
         int rowBlock = rowBlock(b * heads, n);
         int blocks = (n + rowBlock - 1) / rowBlock;
-        boolean tiled = !training && TILED;
+        boolean tiled = !training && FlashAttention.AT_INFERENCE;
         Parallel.forRange(b * heads * blocks, 1, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int bh = t / blocks;

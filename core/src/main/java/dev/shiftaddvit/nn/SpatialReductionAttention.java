@@ -1,6 +1,7 @@
 package dev.shiftaddvit.nn;
 
 import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.kernel.RowBlocks;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.SplittableRandom;
  * PVT attention: queries from every token, keys and values from the token grid reduced by a
  * stride-sr convolution and LayerNorm (sr = 1 means full attention). kv rows are K then V.
  */
-public final class SpatialReductionAttention implements Layer {
+public final class SpatialReductionAttention implements NormResidualAttention {
     private final int dim;
     private final int gridH;
     private final int gridW;
@@ -67,6 +68,48 @@ public final class SpatialReductionAttention implements Layer {
         qOut = training ? qt : null;
         kvOut = training ? kvt : null;
         return proj.forward(Tensor.of(o, b, n, dim), training);
+    }
+
+    /**
+     * x + attn(norm(x)) at inference: LayerNorm and q (and kv when there is no spatial reduction) one row
+     * block per task, the reduction and kv as layers, the attention, then proj and the residual add one
+     * row block per task; the same bits as the block's layer-by-layer path. Null where it does not apply.
+     */
+    @Override
+    public Tensor forwardNormResidual(LayerNorm norm1, Tensor x) {
+        if (x.rank() != 3 || x.dim(2) != dim || norm1.dim() != dim) return null;
+        int b = x.dim(0);
+        int n = x.dim(1);
+        int rows = b * n;
+        if (!Linear.rowBlocked(rows) || !q.forwardsRows() || !kv.forwardsRows() || !proj.forwardsRows()) return null;
+        float[] xd = x.data();
+        Tensor normed = Tensor.zeros(b, n, dim);
+        float[] nd = normed.data();
+        float[] qd = new float[Math.multiplyExact(rows, dim)];
+        float[] kvd = sr == null ? new float[Math.multiplyExact(rows, 2 * dim)] : null;
+        RowBlocks.run(rows, (r0, m) -> {
+            norm1.forwardRows(xd, r0 * dim, nd, r0 * dim, m);
+            q.forwardRows(rows, m, nd, r0 * dim, qd, r0 * dim);
+            if (kvd != null) kv.forwardRows(rows, m, nd, r0 * dim, kvd, r0 * 2 * dim);
+        });
+        int mKeys = n;
+        float[] kvAll = kvd;
+        if (sr != null) {
+            Tensor r = sr.forward(normed.reshape(b, gridH, gridW, dim), false);
+            Tensor xs = norm.forward(r.reshape(b, r.dim(1) * r.dim(2), dim), false);
+            mKeys = xs.dim(1);
+            kvAll = kv.forward(xs, false).data();
+        }
+        float[] o = sdpa.forward(b, n, mKeys, qd, 0, dim, kvAll, 0, 2 * dim, kvAll, dim, 2 * dim, false);
+        qOut = null;
+        kvOut = null;
+        Tensor y = Tensor.zeros(b, n, dim);
+        float[] yd = y.data();
+        RowBlocks.run(rows, (r0, m) -> {
+            proj.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
+            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
+        });
+        return y;
     }
 
     @Override

@@ -29,18 +29,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Metadata that sizes allocations is checked against the file and the heap before anything is built. */
 class HostileMetadataTest {
     @Test
-    void anImageSizeWhoseAttentionScoresPassJavaArraysIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
-        Path file = withMetadata(dir, "img_size", "4096");
+    void anImageSizeWhoseActivationsPassJavaArraysIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path file = withMetadata(dir, "img_size", "16384");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
-        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 4096×4096 px")
+        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 16384×16384 px")
                 && e.getMessage().contains("2^31"), e.getMessage());
     }
 
     @Test
     void anImageSizeWhoseForwardOutgrowsTheHeapIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
-        Path file = withMetadata(dir, "img_size", "1024");
+        Path file = withMetadata(dir, "img_size", "4096");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(file));
-        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 1024×1024 px"),
+        assertTrue(e.getMessage().startsWith(file + ": one forward of model pvt_v2_fmnist at 4096×4096 px"),
                 e.getMessage());
     }
 
@@ -55,19 +55,24 @@ class HostileMetadataTest {
     }
 
     @Test
-    void everyRegisteredModelFitsAtBatchOneAnd224PixelMsaAt512() {
+    void everyRegisteredModelFitsAtBatchOneAndTiledAttentionHoldsNoScoreMatrix() {
         for (String name : Configs.names()) ForwardFootprint.require(Configs.byName(name), 1, name);
-        ModelConfig msa = Configs.byName("pvt_v2_b0_msa");
-        assertTrue(msa.footprint().largestArrayPerImage() >= 3136L * 3136,
-                "stage 1 of the MSA model holds every token's scores against every key");
+        ModelConfig msa = ((PvtV2Config) Configs.byName("pvt_v2_b0_msa")).toBuilder().imgSize(512).build();
+        assertTrue(msa.footprint().largestArrayPerImage() < 16384L * 16384,
+                "at inference the tiled attention never holds a head's 16,384 x 16,384 scores");
+        assertDoesNotThrow(() -> ForwardFootprint.require(msa, 1, "pvt_v2_b0_msa at 512 px"));
     }
 
     @Test
-    void aForwardWhoseScoresPassJavaArraysIsRefusedBeforeAllocating() {
-        ModelConfig big = ((PvtV2Config) Configs.byName("pvt_v2_fmnist")).toBuilder().imgSize(2048).build();
+    void aForwardWhoseActivationsPassTheHeapOrJavaArraysIsRefusedBeforeAllocating() {
+        ModelConfig big = ((PvtV2Config) Configs.byName("pvt_v2_fmnist")).toBuilder().imgSize(4096).build();
         Model m = big.build(0);
-        ConfigException e = assertThrows(ConfigException.class, () -> m.forward(Tensor.zeros(1, 2048, 2048, 1), false));
-        assertTrue(e.getMessage().startsWith("images Tensor"), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> m.forward(Tensor.zeros(1, 4096, 4096, 1), false));
+        assertTrue(e.getMessage().startsWith("images Tensor") && e.getMessage().contains("the heap holds"),
+                e.getMessage());
+        ModelConfig huge = ((PvtV2Config) Configs.byName("pvt_v2_fmnist")).toBuilder().imgSize(16384).build();
+        e = assertThrows(ConfigException.class, () -> ForwardFootprint.require(huge, 1, "images"));
+        assertTrue(e.getMessage().contains("more than Java arrays hold"), e.getMessage());
     }
 
     @Test
