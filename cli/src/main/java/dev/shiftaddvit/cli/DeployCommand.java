@@ -100,7 +100,9 @@ final class DeployCommand implements Callable<Integer> {
         System.out.printf("shift weights: fp32 %,d bytes (trained as float shift + sign: %,d), packed 5-bit %,d bytes "
                 + "(%.1fx smaller than fp32)%n", 4 * weights, 8 * weights, packed, 4.0 * weights / packed);
         System.out.printf("converted layers in the deploy file: %,d bytes against %,d bytes of their fp32 parent "
-                + "(%.2fx smaller)%n", converted, parent, (double) parent / converted);
+                + "(%s)%n", converted, parent, converted <= parent
+                        ? String.format("%.2fx smaller", (double) parent / converted)
+                        : String.format("%.2fx larger: routers and Mult experts kept", (double) converted / parent));
         if (!check) return 0;
         // A deploy file given as --model is already deployed: its simulation is the float model of the same codes.
         Model simulated = DeployFile.isDeployFile(in.metadata()) ? DeployFile.loadSimulated(model).model() : m;

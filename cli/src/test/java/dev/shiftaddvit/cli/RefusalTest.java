@@ -112,9 +112,9 @@ class RefusalTest extends ConsoleCapture {
     }
 
     @Test
-    void aModelFileWhoseImageSizeOutgrowsJavaArraysIsRefusedByInfoAndPredict(@TempDir Path dir) throws Exception {
+    void aModelFileWhoseImageSizeOutgrowsTheHeapIsRefusedByInfoAndPredict(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("hostile.safetensors");
-        Checkpoints.save(file, tiny(), null, Map.of("img_size", "4096"));   // the last metadata wins
+        Checkpoints.save(file, tiny(), null, Map.of("img_size", "16384"));   // the last metadata wins
         assertOneLineRefusal(Main.run("info", "--model", file.toString()), file.toString());
         err.reset();
         assertOneLineRefusal(Main.run("predict", "--model", file.toString(), "--index", "0"), file.toString());
