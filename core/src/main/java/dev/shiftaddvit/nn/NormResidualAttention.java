@@ -1,5 +1,7 @@
 package dev.shiftaddvit.nn;
 
+import dev.shiftaddvit.kernel.Ops;
+import dev.shiftaddvit.kernel.RowBlocks;
 import dev.shiftaddvit.tensor.Tensor;
 
 /**
@@ -10,4 +12,21 @@ import dev.shiftaddvit.tensor.Tensor;
 public interface NormResidualAttention extends Layer {
     /** x + attn(norm(x)) at inference, or null where the fused path does not apply. */
     Tensor forwardNormResidual(LayerNorm norm, Tensor x);
+
+    /**
+     * The closing job of the fused path: x + proj(attended) one row block per task, with attended and x
+     * [rows, proj.out()] and proj square.
+     */
+    static Tensor projectAndAdd(RowLinear proj, float[] attended, Tensor x) {
+        int dim = proj.out();
+        int rows = x.size() / dim;
+        Tensor y = Tensor.zeros(x.shape());
+        float[] xd = x.data();
+        float[] yd = y.data();
+        RowBlocks.run(rows, (r0, m) -> {
+            proj.forwardRows(rows, m, attended, r0 * proj.in(), yd, r0 * dim);
+            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
+        });
+        return y;
+    }
 }

@@ -1,6 +1,5 @@
 package dev.shiftaddvit.nn;
 
-import dev.shiftaddvit.kernel.Ops;
 import dev.shiftaddvit.kernel.RowBlocks;
 import dev.shiftaddvit.kernel.ThreadScratch;
 import dev.shiftaddvit.tensor.Tensor;
@@ -66,13 +65,7 @@ public final class SelfAttention implements NormResidualAttention {
         });
         float[] o = sdpa.forward(b, n, n, t, 0, 3 * dim, t, dim, 3 * dim, t, 2 * dim, 3 * dim, false);
         qkvOut = null;
-        Tensor y = Tensor.zeros(b, n, dim);
-        float[] yd = y.data();
-        RowBlocks.run(rows, (r0, m) -> {
-            proj.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
-            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
-        });
-        return y;
+        return NormResidualAttention.projectAndAdd(proj, o, x);
     }
 
     /** Per-thread normalised input rows of one block. */

@@ -103,13 +103,7 @@ public final class SpatialReductionAttention implements NormResidualAttention {
         float[] o = sdpa.forward(b, n, mKeys, qd, 0, dim, kvAll, 0, 2 * dim, kvAll, dim, 2 * dim, false);
         qOut = null;
         kvOut = null;
-        Tensor y = Tensor.zeros(b, n, dim);
-        float[] yd = y.data();
-        RowBlocks.run(rows, (r0, m) -> {
-            proj.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
-            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
-        });
-        return y;
+        return NormResidualAttention.projectAndAdd(proj, o, x);
     }
 
     @Override

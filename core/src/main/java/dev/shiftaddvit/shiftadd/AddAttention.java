@@ -390,13 +390,7 @@ public final class AddAttention implements NormResidualAttention {
             vp.forwardRows(rows, m, normed, 0, vd, r0 * vp.out());
         });
         float[] o = mix(Tensor.of(qkd, b, n, q.out()), Tensor.of(vd, b, n, vp.out()), b, n, false);
-        Tensor y = Tensor.zeros(b, n, dim);
-        float[] yd = y.data();
-        RowBlocks.run(rows, (r0, m) -> {
-            p.forwardRows(rows, m, o, r0 * dim, yd, r0 * dim);
-            Ops.addInPlace(yd, r0 * dim, xd, r0 * dim, m * dim);
-        });
-        return y;
+        return NormResidualAttention.projectAndAdd(p, o, x);
     }
 
     /** Per-thread normalised input rows of one block. */
