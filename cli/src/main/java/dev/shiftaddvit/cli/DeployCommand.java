@@ -123,9 +123,15 @@ final class DeployCommand implements Callable<Integer> {
     private void dropRouters(Model m, Map<String, String> meta) {
         Dataset calibration = DefaultModels.calibrationSet(common.data, calibrationImages);
         BatchSource src = new BatchSource(calibration, m.config().mean(), m.config().std());
-        List<Deploy.LayerRouting> routing = Deploy.calibrate(m, src, calibrationImages, batchSize);
-        List<String> dropped = Deploy.shiftOnly(m, routing, shiftOnly);
         int images = Math.min(calibrationImages, calibration.n());
+        Deploy.resetRouting(m);
+        for (int from = 0; from < images; from += batchSize) {
+            int[] idx = new int[Math.min(batchSize, images - from)];
+            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
+            m.forward(src.select(idx).images(), false);
+        }
+        List<Deploy.LayerRouting> routing = Deploy.routing(m);
+        List<String> dropped = Deploy.shiftOnly(m, routing, shiftOnly);
         System.out.printf("calibration routing on %d images of %s:%n", images, calibration.source());
         for (Deploy.LayerRouting r : routing) {
             System.out.printf("  %-40s %6.2f%% of %,d tokens on Shift%s%n", r.layer(), 100 * r.shiftShare(),

@@ -1,6 +1,5 @@
 package dev.shiftaddvit.model;
 
-import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.shiftadd.MoeLinear;
 
 import java.util.ArrayList;
@@ -10,7 +9,7 @@ import java.util.List;
  * Deployment of a fine-tuned ShiftAddViT: {@link #freeze} switches every MoE layer's Shift expert to its
  * deploy kernel ({@link dev.shiftaddvit.shiftadd.ShiftKernel}; add-attention already runs MatAdd on
  * long-word codes); {@link #shiftOnly} also drops the router and the Mult expert of the layers whose
- * calibration routing ({@link #calibrate}) sent (nearly) every token to Shift. The file that stores the
+ * calibration routing ({@link #routing}) sent (nearly) every token to Shift. The file that stores the
  * Shift experts as packed 5-bit codes is {@code checkpoint.DeployFile}.
  */
 public final class Deploy {
@@ -33,25 +32,18 @@ public final class Deploy {
         return layers.size();
     }
 
+    /** Starts a calibration: clears every MoE layer's running routing statistics. */
+    public static void resetRouting(Model model) {
+        for (MoeLinear l : Reparam.moeLayers(model)) l.resetRoutingStats();
+    }
+
     /**
-     * The routing of every MoE layer over the first {@code images} images of data (inference, batches of
-     * {@code batchSize}); the layers' running statistics are reset first and hold these counts after.
+     * The tokens every MoE layer sent to each expert since {@link #resetRouting}: run the calibration
+     * images through the model (inference) in between.
      */
-    public static List<LayerRouting> calibrate(Model model, BatchSource data, int images, int batchSize) {
-        if (images < 1 || batchSize < 1) {
-            throw new IllegalArgumentException("calibration needs images and batch size >= 1, got " + images + ", "
-                    + batchSize);
-        }
-        List<MoeLinear> layers = Reparam.moeLayers(model);
-        for (MoeLinear l : layers) l.resetRoutingStats();
-        int n = Math.min(images, data.size());
-        for (int from = 0; from < n; from += batchSize) {
-            int[] idx = new int[Math.min(batchSize, n - from)];
-            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
-            model.forward(data.select(idx).images(), false);
-        }
+    public static List<LayerRouting> routing(Model model) {
         List<LayerRouting> routing = new ArrayList<>();
-        for (MoeLinear l : layers) {
+        for (MoeLinear l : Reparam.moeLayers(model)) {
             long[] t = l.tokensPerExpert();
             routing.add(new LayerRouting(l.name(), t[MoeLinear.MULT], t[MoeLinear.SHIFT]));
         }
