@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *   <li>each model's dense form in our engine, in ONNX Runtime Java (our exported ONNX graph) and in
  *       libtorch through DJL (a TorchScript file of the same weights, see below);</li>
  *   <li>for models with global attention (DeiT, {@code pvt_v2_b0_msa}), our ShiftAddViT variants:
- *       add-attention, and add-attention + MoE deployed (Shift experts on the integer MatShift kernel),
+ *       add-attention, and add-attention + MoE deployed (Shift experts on the selected deploy kernel),
  *       with the MoE routing split measured on the benchmark input.</li>
  * </ul>
  * Engines are timed in separate blocks in rotating rounds ({@link Rounds}); logits of ONNX Runtime and
