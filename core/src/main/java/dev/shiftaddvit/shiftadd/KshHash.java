@@ -372,12 +372,15 @@ public final class KshHash {
     /** σ per group: the mean of the squared distances over tokens and anchors. */
     static double[] sigmas(float[] dist, int g, int n, int m) {
         double[] sigma = new double[g];
-        for (int gi = 0; gi < g; gi++) {
-            double s = 0;
-            int base = gi * n * m;
-            for (int i = 0; i < n * m; i++) s += dist[base + i];
-            sigma[gi] = n == 0 ? 0 : s / ((double) n * m);
-        }
+        // each group's sum runs in order on one thread, so the split over groups changes no bits
+        Parallel.forRange(g, Math.max(1, 65536 / Math.max(1, n * m)), (g0, g1) -> {
+            for (int gi = g0; gi < g1; gi++) {
+                double s = 0;
+                int base = gi * n * m;
+                for (int i = 0; i < n * m; i++) s += dist[base + i];
+                sigma[gi] = n == 0 ? 0 : s / ((double) n * m);
+            }
+        });
         return sigma;
     }
 
