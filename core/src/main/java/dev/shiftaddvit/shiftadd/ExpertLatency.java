@@ -16,7 +16,8 @@ import java.util.SplittableRandom;
  *   <li>Shift expert: the deploy kernel ({@link ShiftKernel#selected}: float activations quantized to
  *       Q16.16, shift-adds, bias) on the layer's shift codes, i.e. what {@link ShiftLinearDeployed} runs.</li>
  * </ul>
- * Each is first run {@code warmup} times (JIT compilation, buffers), then sampled {@code repeats} times,
+ * Each is first run {@code warmup} times and for at least {@link #MIN_WARM_NANOS} (JIT compilation,
+ * buffers), then sampled {@code repeats} times,
  * Mult and Shift alternately so background load hits both alike; a sample times enough back-to-back calls
  * to last about {@link #MIN_SAMPLE_NANOS} (calibrated on the warm-up), and the result is the <b>median</b>
  * per-call time divided by the token count (nanoseconds per token). Timings are never asserted in tests.
@@ -31,6 +32,12 @@ public final class ExpertLatency {
     public static final float[] UPSTREAM_ALPHA = {0.6f, 0.4f};
     /** Target duration of one timing sample; fast calls are repeated back to back up to this. */
     public static final long MIN_SAMPLE_NANOS = 200_000L;
+    /**
+     * Warm-up lasts at least this long as well as {@code warmup} calls: a kernel met for the first time
+     * runs interpreted until C2 compiles its loops, and ten calls of a small layer end long before that
+     * (the first layer's Shift expert once measured 48× slower than its Mult expert this way).
+     */
+    public static final long MIN_WARM_NANOS = 150_000_000L;
     /** Default warm-up calls per expert for {@link #measure(Linear, int)}. */
     public static final int DEFAULT_WARMUP = 10;
     /** Default timing samples per expert for {@link #measure(Linear, int)}. */
@@ -142,7 +149,8 @@ public final class ExpertLatency {
     /** Runs the body n times (at least once) and returns the fastest call in ns. */
     private static long warm(Runnable body, int n) {
         long best = Long.MAX_VALUE;
-        for (int i = 0; i < Math.max(1, n); i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < Math.max(1, n) || System.nanoTime() - start < MIN_WARM_NANOS; i++) {
             long t0 = System.nanoTime();
             body.run();
             best = Math.min(best, System.nanoTime() - t0);
