@@ -7,6 +7,7 @@ import dev.shiftaddvit.nn.Linear;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Measures the latency weights α of a Mult/Shift MoE layer on the running machine, with our own kernels:
@@ -16,8 +17,8 @@ import java.util.SplittableRandom;
  *   <li>Shift expert: the deploy kernel ({@link ShiftKernel#selected}: float activations quantized to
  *       Q16.16, shift-adds, bias) on the layer's shift codes, i.e. what {@link ShiftLinearDeployed} runs.</li>
  * </ul>
- * Each is first run {@code warmup} times and for at least {@link #MIN_WARM_NANOS} (JIT compilation,
- * buffers), then sampled {@code repeats} times,
+ * Each is first run {@code warmup} times and for at least {@link #MIN_WARM_NANOS} ({@link #FIRST_WARM_NANOS}
+ * on a JVM's first measurement; JIT compilation, buffers), then sampled {@code repeats} times,
  * Mult and Shift alternately so background load hits both alike; a sample times enough back-to-back calls
  * to last about {@link #MIN_SAMPLE_NANOS} (calibrated on the warm-up), and the result is the <b>median</b>
  * per-call time divided by the token count (nanoseconds per token). Timings are never asserted in tests.
@@ -38,6 +39,13 @@ public final class ExpertLatency {
      * (the first layer's Shift expert once measured 48× slower than its Mult expert this way).
      */
     public static final long MIN_WARM_NANOS = 150_000_000L;
+    /**
+     * The first measurement in a JVM warms each expert this long instead: C2 is still compiling the
+     * GEMM and quantization loops on the same two cores then (150 ms left the first layer shape's
+     * Shift expert 6.7× slower than its Mult expert, against about 1× for the same shape later).
+     */
+    public static final long FIRST_WARM_NANOS = 1_000_000_000L;
+    private static final AtomicBoolean FIRST = new AtomicBoolean(true);
     /** Default warm-up calls per expert for {@link #measure(Linear, int)}. */
     public static final int DEFAULT_WARMUP = 10;
     /** Default timing samples per expert for {@link #measure(Linear, int)}. */
@@ -133,8 +141,9 @@ public final class ExpertLatency {
         };
         Runnable shift = () -> packed.forward(tokens, x, 0, y, 0);
 
-        long multWarm = warm(mult, warmup);
-        long shiftWarm = warm(shift, warmup);
+        long warmNanos = FIRST.getAndSet(false) ? FIRST_WARM_NANOS : MIN_WARM_NANOS;
+        long multWarm = warm(mult, warmup, warmNanos);
+        long shiftWarm = warm(shift, warmup, warmNanos);
         int multInner = inner(multWarm);
         int shiftInner = inner(shiftWarm);
         double[] multSamples = new double[repeats];
@@ -147,10 +156,10 @@ public final class ExpertLatency {
     }
 
     /** Runs the body n times (at least once) and returns the fastest call in ns. */
-    private static long warm(Runnable body, int n) {
+    private static long warm(Runnable body, int n, long minNanos) {
         long best = Long.MAX_VALUE;
         long start = System.nanoTime();
-        for (int i = 0; i < Math.max(1, n) || System.nanoTime() - start < MIN_WARM_NANOS; i++) {
+        for (int i = 0; i < Math.max(1, n) || System.nanoTime() - start < minNanos; i++) {
             long t0 = System.nanoTime();
             body.run();
             best = Math.min(best, System.nanoTime() - t0);
