@@ -65,8 +65,8 @@ public final class KernelShootout {
         }
         for (int[] s : new int[][] {{3136, 64, 512}, {3136, 512, 64}, {784, 128, 1024}, {784, 1024, 128}}) {
             cases.add(matShift(s[0], s[1], s[2]));
-            cases.add(matShiftExponent(s[0], s[1], s[2]));
-            cases.add(shiftOnGemm(s[0], s[1], s[2]));
+            cases.add(floatShift("MatShiftExponent X·Wᵀ", "MatShiftExponent", ShiftKernel.EXPONENT, s[0], s[1], s[2]));
+            cases.add(floatShift("Shift on GEMM X·Wᵀ", "ShiftKernel.GEMM", ShiftKernel.GEMM, s[0], s[1], s[2]));
         }
         String filter = only;
         cases.removeIf(c -> !c.kernel().contains(filter));
@@ -212,38 +212,16 @@ public final class KernelShootout {
     }
 
     /**
-     * The same shape through {@link MatShiftExponent} (one integer add on the float exponent and one float
-     * add per weight), float in and out, against Gemm.nt on the decoded W.
+     * The same shape through a float-in/float-out deploy kernel bound to the layer's codes, against
+     * Gemm.nt on the decoded W: {@link ShiftKernel#EXPONENT} ({@link MatShiftExponent}, one integer add on
+     * the float exponent and one float add per weight) or {@link ShiftKernel#GEMM} (the default: Q(x), then
+     * the weights ±2^-s on the packed fp32 GEMM).
      */
-    static Case matShiftExponent(int m, int k, int n) {
+    static Case floatShift(String kernel, String name, ShiftKernel which, int m, int k, int n) {
         SplittableRandom rnd = new SplittableRandom(m * 7L + k * 3L + n);
         ShiftWeights sw = ShiftWeights.of(rnd, n, k);
         float[] w = sw.dense();
-        MatShiftExponent.Packed packed = MatShiftExponent.pack(n, k, sw.sign(), sw.shift(), null);
-        float[] x = GemmShootout.random(rnd, m * k);
-        for (int i = 0; i < x.length; i++) x[i] *= 3f;
-        float[] yg = new float[m * n];
-        float[] ye = new float[m * n];
-        Runnable gemm = () -> Gemm.nt(m, n, k, x, 0, k, w, 0, k, yg, 0, n, false);
-        Runnable forward = () -> MatShiftExponent.forward(m, packed, x, 0, k, ye, 0, n);
-        gemm.run();
-        forward.run();
-        // GEMM sees the unquantized x: they differ by at most the quantization step per term.
-        warnIfFar("MatShiftExponent", m, k, n, yg, ye, k * 0x1p-16 + 1e-4);
-        String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
-        return new Case("MatShiftExponent X·Wᵀ", shape, new String[] {"Gemm.nt", "MatShiftExponent"},
-                new Runnable[] {gemm, forward});
-    }
-
-    /**
-     * The same shape through the default deploy kernel, {@link ShiftKernel#GEMM}: activations quantized to
-     * Q16.16, then the weights ±2^-s on the packed fp32 GEMM (exact products), against Gemm.nt on the decoded W.
-     */
-    static Case shiftOnGemm(int m, int k, int n) {
-        SplittableRandom rnd = new SplittableRandom(m * 7L + k * 3L + n);
-        ShiftWeights sw = ShiftWeights.of(rnd, n, k);
-        float[] w = sw.dense();
-        ShiftKernel.Bound bound = ShiftKernel.GEMM.bind(ShiftCodes.pack(sw.sign(), sw.shift()), n, k, null);
+        ShiftKernel.Bound bound = which.bind(ShiftCodes.pack(sw.sign(), sw.shift()), n, k, null);
         float[] x = GemmShootout.random(rnd, m * k);
         for (int i = 0; i < x.length; i++) x[i] *= 3f;
         float[] yg = new float[m * n];
@@ -252,10 +230,10 @@ public final class KernelShootout {
         Runnable forward = () -> bound.forward(m, x, 0, ys, 0);
         gemm.run();
         forward.run();
-        warnIfFar("ShiftKernel.GEMM", m, k, n, yg, ys, k * 0x1p-16 + 1e-4);
+        // GEMM sees the unquantized x: they differ by at most the quantization step per term.
+        warnIfFar(name, m, k, n, yg, ys, k * 0x1p-16 + 1e-4);
         String shape = String.format(Locale.ROOT, "(M, K, N) = (%d, %d, %d)", m, k, n);
-        return new Case("Shift on GEMM X·Wᵀ", shape, new String[] {"Gemm.nt", "ShiftKernel.GEMM"},
-                new Runnable[] {gemm, forward});
+        return new Case(kernel, shape, new String[] {"Gemm.nt", name}, new Runnable[] {gemm, forward});
     }
 
     private static void warnIfFar(String kernel, int m, int k, int n, float[] expected, float[] actual, double bound) {

@@ -122,14 +122,11 @@ final class DeployCommand implements Callable<Integer> {
     /** Measures the routing on calibration images and deploys shift-only the layers at or above the threshold. */
     private void dropRouters(Model m, Map<String, String> meta) {
         Dataset calibration = DefaultModels.calibrationSet(common.data, calibrationImages);
+        if (calibration.n() > calibrationImages) calibration = calibration.subset(0, calibrationImages);
         BatchSource src = new BatchSource(calibration, m.config().mean(), m.config().std());
-        int images = Math.min(calibrationImages, calibration.n());
+        int images = calibration.n();
         Deploy.resetRouting(m);
-        for (int from = 0; from < images; from += batchSize) {
-            int[] idx = new int[Math.min(batchSize, images - from)];
-            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
-            m.forward(src.select(idx).images(), false);
-        }
+        for (int i = 0; i * batchSize < images; i++) m.forward(src.sequential(i, batchSize).images(), false);
         List<Deploy.LayerRouting> routing = Deploy.routing(m);
         List<String> dropped = Deploy.shiftOnly(m, routing, shiftOnly);
         System.out.printf("calibration routing on %d images of %s:%n", images, calibration.source());

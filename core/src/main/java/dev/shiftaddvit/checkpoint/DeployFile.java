@@ -122,7 +122,7 @@ public final class DeployFile {
     /** The layers a deploy file stores shift-only ({@link CheckpointKeys#DEPLOY_SHIFT_ONLY}). */
     public static Set<String> shiftOnly(Map<String, String> metadata) {
         String v = metadata.get(CheckpointKeys.DEPLOY_SHIFT_ONLY);
-        return v == null || v.isEmpty() ? Set.of() : Set.of(v.split(","));
+        return v == null || v.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(v.split(",")));
     }
 
     /**

@@ -96,22 +96,20 @@ public final class Linear implements RowLinear {
         return FUSED && !Profiler.active() && rows > Gemm.DOT_MAX_M;
     }
 
-    /**
-     * Inference on rows [0, m) of a product of {@code wholeRows} rows, on the calling thread, with the
-     * bits of {@link #forward} on those rows: y[yOff + r·out] = x[xOff + r·in]·Wᵀ + b. Needs the
-     * prepacked weight ({@link #PREPACK}).
-     */
+    /** Row blocks run on the prepacked weight ({@link #PREPACK}). */
     @Override
     public boolean forwardsRows() {
         return PREPACK;
     }
 
+    /**
+     * Inference on rows [0, m) of a product of {@code wholeRows} rows, on the calling thread, with the
+     * bits of {@link #forward} on those rows: y[yOff + r·out] = x[xOff + r·in]·Wᵀ + b.
+     */
     @Override
     public void forwardRows(int wholeRows, int m, float[] x, int xOff, float[] y, int yOff) {
         Gemm.ntBlock(wholeRows, m, packedWeight(), x, xOff, in, y, yOff, out, false);
-        if (bias == null) return;
-        float[] b = bias.value().data();
-        for (int r = 0; r < m; r++) Ops.addInPlace(y, yOff + r * out, b, 0, out);
+        if (bias != null) Ops.addBiasRows(y, yOff, bias.value().data(), m, out);
     }
 
     /**

@@ -166,6 +166,9 @@ class DeployTest {
         Path unknown = withShiftOnly(file, dir.resolve("u.safetensors"), "head");
         var e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(unknown));
         assertTrue(e.getMessage().contains("head") && e.getMessage().contains("not a Mult/Shift layer"), e.getMessage());
+        Path twice = withShiftOnly(file, dir.resolve("t.safetensors"), "head,head");
+        e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(twice));
+        assertTrue(e.getMessage().contains("head") && e.getMessage().contains("not a Mult/Shift layer"), e.getMessage());
         Path kept = withShiftOnly(file, dir.resolve("k.safetensors"), layer);
         e = assertThrows(InvalidInputException.class, () -> Checkpoints.load(kept));
         assertTrue(e.getMessage().contains(layer + " is listed as shift-only but the file holds"), e.getMessage());
