@@ -19,7 +19,10 @@ import java.util.concurrent.Callable;
                 + "images with --images DIR (DIR/train/<class>/, DIR/val/<class>/; one class per folder).",
                 "Defaults: 3 epochs, batch 128, lr 5e-4 (min 1e-6), warm-up 0.2, weight decay 0.05, label smoothing 0.1, "
                         + "clip 1, crop pad 2 (0 with --images, which crops with random resized crops), flips, "
-                        + "no erasing, seed 0."})
+                        + "no erasing, seed 0.",
+                "With --teacher PARENT the loss also learns from the dense parent: soft targets at temperature 2, "
+                        + "weight 0.5 (--distill, --distill-temperature, --distill-weight), optionally block outputs "
+                        + "matched to the parent's (--block-match W)."})
 final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -39,11 +42,19 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     DataLimits limits;
 
+    @Mixin
+    DistillOptions distill;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Also checkpoint every N steps.") int every;
 
     @Override
     public Integer call() throws IOException {
         common.apply();
+        if (distill.anyGiven() && distill.teacher == null) {
+            throw new IllegalArgumentException("--distill, --distill-temperature, --distill-weight and --block-match "
+                    + "need --teacher FILE, the dense parent to learn from");
+        }
+        distill.config();
         Path ckpt = TrainRun.checkpointFor(out);
         TrainRun.requireWritable(out, ckpt);
         Checkpoints.Loaded resumed = resume ? TrainRun.resumeFrom(ckpt) : null;
@@ -60,7 +71,7 @@ final class FinetuneCommand implements Callable<Integer> {
         meta.put(CheckpointKeys.TRAIN_COMMAND, CommandLineCapture.commandLine());
         meta.put(CheckpointKeys.TRAIN_DATA, data.source().toString());
         TrainRun.run(m, resumed, hyper.resolve(limits.defaults(TrainOptions.FINETUNE)), data.train(), data.test(), out,
-                ckpt, every, meta);
+                ckpt, every, meta, distill.teacher(distill.teacher));
         return 0;
     }
 }

@@ -37,7 +37,9 @@ import java.util.concurrent.Callable;
                 "Data: Fashion-MNIST, or your own images with --images DIR (DIR/train/<class>/ for the KSH hashes and "
                         + "the fine-tunes, DIR/val/<class>/ for the measurements; the model needs one class per folder).",
                 "Each stage's files go to --dir; a stage whose output exists is reused and an interrupted fine-tune "
-                        + "resumes, so re-running the same command continues where it stopped."})
+                        + "resumes, so re-running the same command continues where it stopped.",
+                "Both fine-tunes distil from the dense parent (soft targets, temperature 2, weight 0.5); "
+                        + "--distill none trains on the labels alone."})
 final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -81,13 +83,18 @@ final class PipelineCommand implements Callable<Integer> {
     @Mixin
     DataLimits limits;
 
+    @Mixin
+    DistillOptions distill;
+
     @Override
     public Integer call() throws IOException {
         common.apply();
+        distill.config();
         AtomicFiles.createDirectories(dir);
         AtomicFiles.requireWritable(dir.resolve("attn-init.safetensors"));
         if (out != null) AtomicFiles.requireWritable(out);
         Path parent = model != null ? model : DefaultModels.dense();
+        Path teacher = distill.teacher != null ? distill.teacher : parent;
         Checkpoints.Loaded dense = Checkpoints.load(parent);
         TrainRun.Data data = limits.load(common, dense.model().config());
         String command = CommandLineCapture.commandLine();
@@ -103,13 +110,13 @@ final class PipelineCommand implements Callable<Integer> {
             ReparamStage.attn(m, options.attn(), data.train(), options.hashImages, seed);
             save(attnInit, m, parent, command, inherited);
         });
-        finetune("attn", attnInit, attn, attnEpochs, attnLr, data, command);
+        finetune("attn", attnInit, attn, attnEpochs, attnLr, data, command, teacher);
         stage("moe", moeInit, () -> {
             Model m = Checkpoints.load(attn).model();
             ReparamStage.moe(m, options.moe(), seed);
             save(moeInit, m, attn, command, inherited);
         });
-        finetune("moe", moeInit, moe, moeEpochs, moeLr, data, command);
+        finetune("moe", moeInit, moe, moeEpochs, moeLr, data, command, teacher);
         Path deployed = dir.resolve("deployed.safetensors");
         stage("deploy", deployed, () -> {
             Checkpoints.Loaded fin = Checkpoints.load(moe);
@@ -217,7 +224,7 @@ final class PipelineCommand implements Callable<Integer> {
     }
 
     private void finetune(String name, Path init, Path output, int epochs, float lr, TrainRun.Data data,
-                          String command) throws IOException {
+                          String command, Path teacher) throws IOException {
         if (Files.exists(output)) {
             System.err.printf("[%s] reusing fine-tuned %s%n", name, output);
             return;
@@ -235,7 +242,8 @@ final class PipelineCommand implements Callable<Integer> {
         meta.put(CheckpointKeys.PIPELINE_STAGE, name);
         Checkpoints.Loaded start = resumed != null ? resumed : Checkpoints.load(init);
         meta.putAll(Checkpoints.inherited(start.metadata()));
-        TrainRun.run(start.model(), resumed, tc, data.train(), data.test(), output, ckpt, 0, meta);
+        TrainRun.run(start.model(), resumed, tc, data.train(), data.test(), output, ckpt, 0, meta,
+                distill.teacher(teacher));
     }
 
     private static void save(Path file, Model m, Path parent, String command, Map<String, String> inherited)

@@ -13,6 +13,7 @@ import dev.shiftaddvit.io.OutputFileException;
 import dev.shiftaddvit.kernel.Parallel;
 import dev.shiftaddvit.model.Model;
 import dev.shiftaddvit.model.ModelConfig;
+import dev.shiftaddvit.train.Teacher;
 import dev.shiftaddvit.train.TrainConfig;
 import dev.shiftaddvit.train.Trainer;
 
@@ -88,12 +89,15 @@ final class TrainRun {
             Map.entry(CheckpointKeys.TRAIN_CLIP_NORM, "--clip"),
             Map.entry(CheckpointKeys.TRAIN_AUGMENT, "--crop-pad/--no-flip/--erase"),
             Map.entry(CheckpointKeys.TRAIN_SEED, "--seed"), Map.entry(CheckpointKeys.TRAIN_IMAGES, "--limit"),
-            Map.entry(CheckpointKeys.TRAIN_DATA, "--data/--images"), Map.entry(CheckpointKeys.TRAIN_INIT, "--model"));
+            Map.entry(CheckpointKeys.TRAIN_DATA, "--data/--images"), Map.entry(CheckpointKeys.TRAIN_INIT, "--model"),
+            Map.entry(CheckpointKeys.TRAIN_DISTILL, "--distill/--distill-temperature/--distill-weight/--block-match"),
+            Map.entry(CheckpointKeys.TRAIN_TEACHER, "--teacher"));
 
     /** What decides this run's result: the hyper-parameters, the training images and, where recorded, data and start. */
     private static Map<String, String> runMetadata(TrainConfig tc, Map<String, String> meta) {
         Map<String, String> run = new LinkedHashMap<>(tc.toMetadata());
-        for (String k : List.of(CheckpointKeys.TRAIN_IMAGES, CheckpointKeys.TRAIN_DATA, CheckpointKeys.TRAIN_INIT)) {
+        for (String k : List.of(CheckpointKeys.TRAIN_IMAGES, CheckpointKeys.TRAIN_DATA, CheckpointKeys.TRAIN_INIT,
+                CheckpointKeys.TRAIN_DISTILL, CheckpointKeys.TRAIN_TEACHER)) {
             if (meta.containsKey(k)) run.put(k, meta.get(k));
         }
         return run;
@@ -122,14 +126,19 @@ final class TrainRun {
     /**
      * Trains {@code model} and writes {@code out} with {@code meta} plus the hyper-parameters and the final top-1.
      * With {@code resumed} (the {@link #resumeFrom} of {@code ckpt}, whose model {@code model} is), training
-     * continues at its epoch and step with its optimizer state.
+     * continues at its epoch and step with its optimizer state. With a {@code teacher} (null: none) every step
+     * also learns from the parent, and the run records how.
      */
     static void run(Model model, Checkpoints.Loaded resumed, TrainConfig tc, LabeledImages trainSet,
-                    LabeledImages testSet, Path out, Path ckpt, int checkpointEvery, Map<String, String> meta)
-            throws IOException {
+                    LabeledImages testSet, Path out, Path ckpt, int checkpointEvery, Map<String, String> meta,
+                    Teacher teacher) throws IOException {
         int startEpoch = 0;
         int startStep = 0;
         meta.put(CheckpointKeys.TRAIN_IMAGES, Integer.toString(trainSet.n()));
+        if (teacher != null) {
+            meta.putAll(teacher.config().toMetadata());
+            meta.put(CheckpointKeys.TRAIN_TEACHER, teacher.source());
+        }
         if (trainSet instanceof ImageFolder f) meta.put(CheckpointKeys.CLASS_NAMES, Json.write(f.classes()));
         if (resumed != null) {
             requireSameRun(resumed.metadata(), runMetadata(tc, meta), ckpt);
@@ -144,6 +153,8 @@ final class TrainRun {
         System.err.printf("training %s [%s] (%,d parameters) on %,d images, %d epochs, batch %d, lr %s, seed %d, "
                         + "%d threads%n", mc.name(), model.shiftAdd().stage(), model.parameterCount(), trainSet.n(),
                 tc.epochs(), tc.batchSize(), tc.lr(), tc.seed(), Parallel.threads());
+        if (teacher != null) System.err.printf("distilling from %s (%s)%n", teacher.source(),
+                teacher.config().toMetadata().get(CheckpointKeys.TRAIN_DISTILL));
         long t0 = System.nanoTime();
         List<Trainer.EpochStats> epochs = new ArrayList<>();
         TrainProgress progress = new TrainProgress(tc.epochs());
@@ -164,7 +175,8 @@ final class TrainRun {
                 epochs.add(s);
             }
         };
-        Trainer trainer = new Trainer(model, tc, train, test, ckpt, meta, listener).checkpointEvery(checkpointEvery);
+        Trainer trainer = new Trainer(model, tc, train, test, ckpt, meta, listener).checkpointEvery(checkpointEvery)
+                .distillFrom(teacher);
         if (resumed != null) trainer.optimizer().restore(resumed.optimizerStep(), resumed.extras(), ckpt.toString());
         try {
             trainer.run(startEpoch, startStep);

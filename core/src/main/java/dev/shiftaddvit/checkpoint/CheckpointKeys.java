@@ -18,6 +18,10 @@ public final class CheckpointKeys {
     public static final String TRAIN_CLIP_NORM = "train.clip_norm";
     public static final String TRAIN_AUGMENT = "train.augment";
     public static final String TRAIN_SEED = "train.seed";
+    /** Distillation from the parent: kind, temperature, weight and block-matching weight. */
+    public static final String TRAIN_DISTILL = "train.distill";
+    /** The parent model a distilled fine-tune learnt from. */
+    public static final String TRAIN_TEACHER = "train.teacher";
 
     /** Where a resumed run picks up. */
     public static final String TRAIN_NEXT_EPOCH = "train.next_epoch";

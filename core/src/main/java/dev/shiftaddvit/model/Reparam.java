@@ -254,6 +254,12 @@ public final class Reparam {
         return out;
     }
 
+    /** Whether reparameterisation changed this block: add-attention, or a linear layer of its MLP replaced. */
+    public static boolean converted(Block b) {
+        if (b.attn() instanceof AddAttention) return true;
+        return b.mlp() instanceof Mlp m && !(m.fc1() instanceof Linear && m.fc2() instanceof Linear);
+    }
+
     /** Every add-attention of the model, in forward order. */
     public static List<AddAttention> addAttentions(Model model) {
         List<AddAttention> out = new ArrayList<>();

@@ -12,6 +12,7 @@ public final class Block implements Layer {
     private Layer attn;
     private final LayerNorm norm2;
     private final Layer mlp;
+    private BlockProbe probe;
 
     public Block(LayerNorm norm1, Layer attn, LayerNorm norm2, Layer mlp) {
         this.norm1 = norm1;
@@ -33,8 +34,19 @@ public final class Block implements Layer {
         return mlp;
     }
 
+    /** Attaches a probe (null detaches it). */
+    public void setProbe(BlockProbe probe) {
+        this.probe = probe;
+    }
+
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        Tensor y = forwardBlock(x, training);
+        if (probe != null) probe.forwarded(y, training);
+        return y;
+    }
+
+    private Tensor forwardBlock(Tensor x, boolean training) {
         Tensor a = !training && attn instanceof NormResidualAttention s ? s.forwardNormResidual(norm1, x) : null;
         if (a == null) {
             a = attn.forward(norm1.forward(x, training), training);
@@ -51,6 +63,11 @@ public final class Block implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        Tensor extra = probe == null ? null : probe.extraGradient();
+        if (extra != null) {
+            dy = dy.copy();
+            Ops.addInPlace(dy.data(), extra.data(), dy.size());
+        }
         Tensor dh = norm2.backward(mlp.backward(dy));
         Ops.addInPlace(dh.data(), dy.data(), dy.size());
         Tensor dx = norm1.backward(attn.backward(dh));

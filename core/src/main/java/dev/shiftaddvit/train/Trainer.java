@@ -61,6 +61,7 @@ public final class Trainer {
     private final List<Parameter> params;
     private final AdamW opt;
     private int checkpointEvery;
+    private Teacher teacher;
 
     public Trainer(Model model, TrainConfig cfg, BatchSource train, BatchSource test, Path checkpoint,
                    Map<String, String> extraMeta, Listener listener) {
@@ -84,6 +85,12 @@ public final class Trainer {
         return this;
     }
 
+    /** Distils from the parent on every step; its forward counts in the step's images/s. */
+    public Trainer distillFrom(Teacher t) {
+        this.teacher = t;
+        return this;
+    }
+
     public AdamW optimizer() {
         return opt;
     }
@@ -95,48 +102,60 @@ public final class Trainer {
         LrSchedule schedule = new LrSchedule(cfg.lr(), cfg.minLr(), Math.round(cfg.warmupEpochs() * steps), total);
         EpochStats last = null;
         int classes = model.config().numClasses();
-        for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
-            int first = epoch == startEpoch ? startStep : 0;
-            listener.onEpochStart(epoch, steps, first);
-            BlockingQueue<Batch> queue = train.prefetch(cfg.seed(), epoch, first, cfg.batchSize(), cfg.augment());
-            long epochStart = System.nanoTime();
-            double lossSum = 0;
-            long correct = 0;
-            long seen = 0;
-            for (int s = first; s < steps; s++) {
-                Batch b = take(queue);
-                long t0 = System.nanoTime();
-                for (Parameter p : params) p.zeroGrad();
-                Tensor logits = model.forward(b.images(), true);
-                Tensor dlogits = Tensor.zeros(logits.shape());
-                float loss = CrossEntropy.forwardBackward(logits.data(), b.labels(), b.size(), classes,
-                        cfg.labelSmoothing(), dlogits.data());
-                // MoE layers add their latency-aware balance loss; its gradient is applied in their backward.
-                loss += (float) Reparam.balanceLoss(model);
-                long globalStep = (long) epoch * steps + s;
-                if (!Float.isFinite(loss)) throw diverged("loss is " + loss, epoch, s);
-                model.backward(dlogits);
-                double norm = clip();
-                if (!Double.isFinite(norm)) throw diverged("gradient norm is " + norm, epoch, s);
-                float lr = schedule.at(globalStep);
-                opt.step(lr);
-                int c = Evaluator.countCorrect(logits.data(), b.labels(), classes);
-                lossSum += loss * b.size();
-                correct += c;
-                seen += b.size();
-                double ips = b.size() / ((System.nanoTime() - t0) / 1e9);
-                listener.onStep(new StepStats(epoch, s + 1, steps, loss, 100f * c / b.size(), ips, lr));
-                if (checkpointEvery > 0 && (s + 1) % checkpointEvery == 0 && s + 1 < steps) save(epoch, s + 1, null);
-            }
-            Evaluation eval = test == null ? null : Evaluator.evaluate(model, test, 256, null);
-            double secs = (System.nanoTime() - epochStart) / 1e9;
-            last = new EpochStats(epoch, seen == 0 ? 0 : lossSum / seen, seen == 0 ? 0 : 100.0 * correct / seen, eval, secs);
-            save(epoch + 1, 0, eval);
-            listener.onEpochEnd(last);
-            LOG.info("epoch {} done: train loss {}, train acc {}%, test top-1 {}, {} s", epoch + 1,
-                    String.format("%.4f", last.trainLoss()), String.format("%.2f", last.trainAccuracy()),
-                    eval == null ? "n/a" : String.format("%.2f%%", eval.top1()), String.format("%.1f", secs));
+        if (teacher != null) teacher.attach(model);
+        try {
+            for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) last = epoch(epoch, startEpoch, startStep,
+                    steps, schedule, classes);
+        } finally {
+            if (teacher != null) teacher.detach();
         }
+        return last;
+    }
+
+    private EpochStats epoch(int epoch, int startEpoch, int startStep, int steps, LrSchedule schedule, int classes) {
+        int first = epoch == startEpoch ? startStep : 0;
+        listener.onEpochStart(epoch, steps, first);
+        BlockingQueue<Batch> queue = train.prefetch(cfg.seed(), epoch, first, cfg.batchSize(), cfg.augment());
+        long epochStart = System.nanoTime();
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        for (int s = first; s < steps; s++) {
+            Batch b = take(queue);
+            long t0 = System.nanoTime();
+            for (Parameter p : params) p.zeroGrad();
+            Tensor parentLogits = teacher == null ? null : teacher.observe(b.images());
+            Tensor logits = model.forward(b.images(), true);
+            Tensor dlogits = Tensor.zeros(logits.shape());
+            float loss = CrossEntropy.forwardBackward(logits.data(), b.labels(), b.size(), classes,
+                    cfg.labelSmoothing(), dlogits.data());
+            if (teacher != null) loss = teacher.loss(loss, logits, parentLogits, b.labels(), dlogits.data());
+            // MoE layers add their latency-aware balance loss; its gradient is applied in their backward.
+            loss += (float) Reparam.balanceLoss(model);
+            long globalStep = (long) epoch * steps + s;
+            if (!Float.isFinite(loss)) throw diverged("loss is " + loss, epoch, s);
+            model.backward(dlogits);
+            double norm = clip();
+            if (!Double.isFinite(norm)) throw diverged("gradient norm is " + norm, epoch, s);
+            float lr = schedule.at(globalStep);
+            opt.step(lr);
+            int c = Evaluator.countCorrect(logits.data(), b.labels(), classes);
+            lossSum += loss * b.size();
+            correct += c;
+            seen += b.size();
+            double ips = b.size() / ((System.nanoTime() - t0) / 1e9);
+            listener.onStep(new StepStats(epoch, s + 1, steps, loss, 100f * c / b.size(), ips, lr));
+            if (checkpointEvery > 0 && (s + 1) % checkpointEvery == 0 && s + 1 < steps) save(epoch, s + 1, null);
+        }
+        Evaluation eval = test == null ? null : Evaluator.evaluate(model, test, 256, null);
+        double secs = (System.nanoTime() - epochStart) / 1e9;
+        EpochStats last = new EpochStats(epoch, seen == 0 ? 0 : lossSum / seen, seen == 0 ? 0 : 100.0 * correct / seen,
+                eval, secs);
+        save(epoch + 1, 0, eval);
+        listener.onEpochEnd(last);
+        LOG.info("epoch {} done: train loss {}, train acc {}%, test top-1 {}, {} s", epoch + 1,
+                String.format("%.4f", last.trainLoss()), String.format("%.2f", last.trainAccuracy()),
+                eval == null ? "n/a" : String.format("%.2f%%", eval.top1()), String.format("%.1f", secs));
         return last;
     }
 
