@@ -68,6 +68,20 @@ class ImageFolderTrainingTest extends ConsoleCapture {
     }
 
     @Test
+    void finetuneWithATeacherDistilsAndRecordsHow() throws Exception {
+        Path root = images();
+        Path parent = rgbModel(3);
+        Path tuned = dir.resolve("distilled.safetensors");
+        assertEquals(0, Main.run("finetune", "--model", parent.toString(), "--teacher", parent.toString(),
+                "--distill", "hard", "--distill-weight", "0.3", "--block-match", "0.5", "--out", tuned.toString(),
+                "--images", root.toString(), "--epochs", "1", "--batch-size", "4"), stderr());
+        assertTrue(stderr().contains("distilling from " + parent), stderr());
+        Map<String, String> meta = Checkpoints.load(tuned).metadata();
+        assertEquals("hard,temperature=2.0,weight=0.3,block_weight=0.5", meta.get("train.distill"));
+        assertEquals(parent.toString(), meta.get("train.teacher"));
+    }
+
+    @Test
     void finetuneTrainsOnTheTrainFoldersAndScoresTheValFolders() throws Exception {
         Path root = images();
         Path tuned = finetuned(root, 2);

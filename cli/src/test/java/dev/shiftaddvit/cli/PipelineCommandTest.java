@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,6 +57,11 @@ class PipelineCommandTest extends ConsoleCapture {
         assertEquals(m.blocks().size(), Reparam.addAttentions(m).size(), "every block runs add-attention");
         for (AddAttention a : Reparam.addAttentions(m)) assertTrue(a.hash().isTrained());
         assertTrue(fin.metadata().get("pipeline.command").startsWith("shiftaddvit pipeline --model"));
+        for (String stage : List.of("attn", "moe")) {
+            Map<String, String> meta = Checkpoints.load(work.resolve(stage + ".safetensors")).metadata();
+            assertEquals("soft,temperature=2.0,weight=0.5,block_weight=0.0", meta.get("train.distill"), stage);
+            assertEquals(parent.toString(), meta.get("train.teacher"), stage + " learns from the dense parent");
+        }
 
         err.reset();
         assertEquals(0, Main.run(args), stderr());

@@ -45,6 +45,32 @@ class RefusalTest extends ConsoleCapture {
         assertNoFilesIn(dir);
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--distill, soft-ish",
+            "--distill-temperature, 0",
+            "--distill-temperature, NaN",
+            "--distill-weight, 1.5",
+            "--block-match, -1",
+    })
+    void finetuneRefusesAnOutOfRangeDistillationFlagNamingIt(String flag, String value, @TempDir Path dir)
+            throws Exception {
+        Path model = tinyModel(dir);
+        Path out = dir.resolve("out.safetensors");
+        int code = Main.run("finetune", "--model", model.toString(), "--teacher", model.toString(), flag, value,
+                "--out", out.toString());
+        assertOneLineRefusal(code, flag);
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void finetuneRefusesDistillationFlagsWithoutATeacher(@TempDir Path dir) throws Exception {
+        Path model = tinyModel(dir);
+        int code = Main.run("finetune", "--model", model.toString(), "--distill", "hard", "--out",
+                dir.resolve("out.safetensors").toString());
+        assertOneLineRefusal(code, "--teacher");
+    }
+
     @Test
     void trainRefusesAnOutputUnderAMissingDirectoryBeforeTraining(@TempDir Path dir) {
         Path out = dir.resolve("missing/m.safetensors");
