@@ -90,6 +90,18 @@ public final class ImageClassifier {
         return ImageInput.readGray(image, c.imgSize(), how.invert());
     }
 
+    /**
+     * {@link #input(Path, ImagePreprocessing)} for an encoded image (PNG/JPEG) held in memory, such as a request
+     * body; {@code source} names it in the {@link dev.shiftaddvit.io.InvalidInputException} a bad image gets.
+     */
+    public float[] input(byte[] encoded, String source, ImagePreprocessing how) {
+        ModelConfig c = model.config();
+        if (c.inChans() == 3) return how.rgb(c.imgSize()).apply(ImageInput.decodeRgb(encoded, source)).toUnit();
+        if (c.inChans() != 1) throw new UnsupportedOperationException("images are read as gray or RGB; model "
+                + c.name() + " expects " + c.inChans() + " channels");
+        return ImageInput.decodeGray(encoded, source, c.imgSize(), how.invert());
+    }
+
     /** Classifies one image given as HWC pixels in [0, 1]. */
     public List<Prediction> predict(float[] pixels01, int topK) {
         return predictBatch(List.of(pixels01), topK).getFirst();

@@ -17,7 +17,7 @@ import java.io.UncheckedIOException;
         description = "Pure-Java vision transformers: train, evaluate, predict and benchmark on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
                 InfoCommand.class, BenchCommand.class, ReparamCommand.class, FinetuneCommand.class, PipelineCommand.class,
-                ReportCommand.class, CostCommand.class, DeployCommand.class, ExportCommand.class, ImportCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, CostCommand.class, DeployCommand.class, ExportCommand.class, ImportCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -63,6 +63,19 @@ class RefusalTest extends ConsoleCapture {
         assertFalse(Files.exists(out));
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--max-batch, 0",
+            "--max-delay-ms, -1",
+            "--max-delay-ms, NaN",
+            "--queue, 0",
+            "--port, 70000",
+            "--max-body-bytes, 0",
+    })
+    void serveRefusesAnOutOfRangeFlagNamingIt(String flag, String value, @TempDir Path dir) throws Exception {
+        assertOneLineRefusal(Main.run("serve", "--model", tinyModel(dir).toString(), flag, value), flag);
+    }
+
     @Test
     void finetuneRefusesDistillationFlagsWithoutATeacher(@TempDir Path dir) throws Exception {
         Path model = tinyModel(dir);
