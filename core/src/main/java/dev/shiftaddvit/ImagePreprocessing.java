@@ -20,6 +20,12 @@ public record ImagePreprocessing(double cropPct, Resize.Filter interpolation, bo
     public static final ImagePreprocessing DEFAULT =
             new ImagePreprocessing(Preprocess.DEFAULT_CROP_PCT, Resize.Filter.BICUBIC, false);
 
+    /**
+     * Checks the crop fraction and the filter.
+     *
+     * @throws IllegalArgumentException when {@code cropPct} is not in (0, 1] (NaN included)
+     * @throws NullPointerException     when {@code interpolation} is null
+     */
     public ImagePreprocessing {
         if (!(cropPct > 0 && cropPct <= 1)) throw new IllegalArgumentException("crop fraction " + cropPct + " not in (0, 1]");
         Objects.requireNonNull(interpolation, "interpolation");

@@ -29,17 +29,42 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** A model rebuilt from a checkpoint, with its metadata and any non-parameter tensors. */
+    /**
+     * A model rebuilt from a checkpoint, with its metadata and any non-parameter tensors.
+     *
+     * @param model    the model the metadata describes, its parameters and buffers loaded and its KSH hashes
+     *                 marked trained; deployed when the file is a deploy file
+     * @param metadata the file's metadata as stored (model config, reparameterisation, training state, ...)
+     * @param extras   the tensors that are neither a parameter nor a buffer of the model (optimizer moments),
+     *                 by name; empty when there are none
+     */
     public record Loaded(Model model, Map<String, String> metadata, Map<String, Tensor> extras) {
+        /**
+         * The epoch a resumed run starts at ({@link CheckpointKeys#TRAIN_NEXT_EPOCH}), counted from 0.
+         *
+         * @return the recorded epoch, or 0 when the file records none
+         * @throws NumberFormatException when the recorded value is not an integer
+         */
         public int nextEpoch() {
             return Integer.parseInt(metadata.getOrDefault(CheckpointKeys.TRAIN_NEXT_EPOCH, "0"));
         }
 
+        /**
+         * The step within {@link #nextEpoch} a resumed run starts at ({@link CheckpointKeys#TRAIN_NEXT_STEP}).
+         *
+         * @return the recorded step, or 0 when the file records none (as an end-of-epoch checkpoint does)
+         * @throws NumberFormatException when the recorded value is not an integer
+         */
         public int nextStep() {
             return Integer.parseInt(metadata.getOrDefault(CheckpointKeys.TRAIN_NEXT_STEP, "0"));
         }
 
-        /** The recorded class names ({@link CheckpointKeys#CLASS_NAMES}), or null when the file records none. */
+        /**
+         * The recorded class names ({@link CheckpointKeys#CLASS_NAMES}), or null when the file records none.
+         *
+         * @return the names in class-index order, one per class of the model (unmodifiable), or null
+         * @throws InvalidInputException when the value is not a JSON list of strings, one per class
+         */
         public List<String> classNames() {
             String v = metadata.get(CheckpointKeys.CLASS_NAMES);
             if (v == null) return null;
@@ -57,17 +82,41 @@ public final class Checkpoints {
             return List.copyOf(names);
         }
 
+        /**
+         * The optimizer's step count when the file was written ({@link CheckpointKeys#TRAIN_OPTIMIZER_STEP}),
+         * which a resumed optimizer continues from together with the moments in {@link #extras}.
+         *
+         * @return the recorded count, or 0 when the file records none
+         * @throws NumberFormatException when the recorded value is not an integer
+         */
         public long optimizerStep() {
             return Long.parseLong(metadata.getOrDefault(CheckpointKeys.TRAIN_OPTIMIZER_STEP, "0"));
         }
     }
 
-    /** What a file derived from one with {@code parent}'s metadata keeps of it: the class names. */
+    /**
+     * What a file derived from one with {@code parent}'s metadata keeps of it: the class names.
+     *
+     * @param parent the metadata of the file derived from
+     * @return {@link CheckpointKeys#CLASS_NAMES} and its value when the parent records it, else an empty map
+     *         (unmodifiable either way)
+     */
     public static Map<String, String> inherited(Map<String, String> parent) {
         String names = parent.get(CheckpointKeys.CLASS_NAMES);
         return names == null ? Map.of() : Map.of(CheckpointKeys.CLASS_NAMES, names);
     }
 
+    /**
+     * Writes a checkpoint atomically: the model's parameters and buffers, then the extras; the metadata is
+     * the model's config and reparameterisation, then {@code meta}, whose keys win.
+     *
+     * @param path   the file to write; an existing one is replaced
+     * @param model  the model to store
+     * @param extras further tensors by name (optimizer moments), or null for none; a name the model also
+     *               uses replaces the model's tensor
+     * @param meta   metadata to add (training state, the command, ...), not null
+     * @throws IOException when the file cannot be written
+     */
     public static void save(Path path, Model model, Map<String, Tensor> extras, Map<String, String> meta)
             throws IOException {
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
@@ -80,7 +129,14 @@ public final class Checkpoints {
         Safetensors.write(path, tensors, all);
     }
 
-    /** Loads a checkpoint, or a deploy file ({@link DeployFile}) deployed: its Shift experts run MatShift on its codes. */
+    /**
+     * Loads a checkpoint, or a deploy file ({@link DeployFile}) deployed: its Shift experts run MatShift on its codes.
+     *
+     * @param path the safetensors file
+     * @return the rebuilt model with the file's metadata and extra tensors
+     * @throws InvalidInputException when the file is missing or malformed, its metadata describes no valid model,
+     *                               or its tensors do not fit that model (missing, misshapen, NaN or infinite)
+     */
     public static Loaded load(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {
             if (DeployFile.isDeployFile(f.metadata())) return DeployFile.load(f);
@@ -90,7 +146,15 @@ public final class Checkpoints {
         }
     }
 
-    /** A model from tensors already in memory (e.g. a deploy file whose codes were unpacked), checked as a file is. */
+    /**
+     * A model from tensors already in memory (e.g. a deploy file whose codes were unpacked), checked as a file is.
+     *
+     * @param source   names the tensors' origin in messages (a file)
+     * @param metadata checkpoint metadata: model config and reparameterisation
+     * @param tensors  the tensors by checkpoint name; the model's are copied, the rest become the extras
+     * @return the rebuilt model with this metadata and the extra tensors
+     * @throws InvalidInputException when the metadata describes no valid model or the tensors do not fit it
+     */
     public static Loaded load(String source, Map<String, String> metadata, Map<String, Tensor> tensors) {
         long stored = 0;
         for (Tensor t : tensors.values()) stored += t.size();

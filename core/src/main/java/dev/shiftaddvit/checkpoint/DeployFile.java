@@ -42,17 +42,32 @@ public final class DeployFile {
     private DeployFile() {
     }
 
-    /** Whether checkpoint metadata marks a deploy file. */
+    /**
+     * Whether checkpoint metadata marks a deploy file.
+     *
+     * @param metadata a safetensors file's metadata
+     * @return whether its {@link CheckpointKeys#FORMAT} is {@link #FORMAT}
+     */
     public static boolean isDeployFile(Map<String, String> metadata) {
         return FORMAT.equals(metadata.get(CheckpointKeys.FORMAT));
     }
 
-    /** Name of the Shift expert of a MoE layer named {@code moe}, e.g. {@code stages.0.blocks.0.mlp.fc1.experts.1}. */
+    /**
+     * Name of the Shift expert of a MoE layer named {@code moe}, e.g. {@code stages.0.blocks.0.mlp.fc1.experts.1}.
+     *
+     * @param moe the MoE layer's name, e.g. {@code stages.0.blocks.0.mlp.fc1}
+     * @return {@code moe} followed by {@code .experts.1}
+     */
     public static String shiftExpert(String moe) {
         return moe + ".experts." + MoeLinear.SHIFT;
     }
 
-    /** Name of the codes tensor of a MoE layer named {@code moe}. */
+    /**
+     * Name of the codes tensor of a MoE layer named {@code moe}.
+     *
+     * @param moe the MoE layer's name
+     * @return {@code <moe>.experts.1.codes}
+     */
     public static String codesName(String moe) {
         return shiftExpert(moe) + ".codes";
     }
@@ -60,6 +75,14 @@ public final class DeployFile {
     /**
      * Writes a deploy file atomically. The codes are those the model runs: the deployed ones where a layer is
      * deployed, else the current codes of its float Shift expert. meta is added to the checkpoint metadata.
+     *
+     * @param path  the file to write; an existing one is replaced
+     * @param model the model to store, deployed or not; its shift-only layers are stored without router and
+     *              Mult expert
+     * @param meta  metadata to add (the command, the parent, ...), not null; the format keys this method sets
+     *              ({@code format}, {@code deploy.code_bits}, {@code deploy.shape.*}, {@code deploy.shift_only})
+     *              override it
+     * @throws IOException when the file cannot be written
      */
     public static void save(Path path, Model model, Map<String, String> meta) throws IOException {
         Map<String, String> all = new LinkedHashMap<>(model.config().toMetadata());
@@ -98,14 +121,28 @@ public final class DeployFile {
         w.write(path);
     }
 
-    /** Loads a deploy file, deployed. */
+    /**
+     * Loads a deploy file, deployed.
+     *
+     * @param path the deploy file
+     * @return the model, deployed ({@link Deploy#freeze}) and its shift-only layers deployed shift-only, with the
+     *         file's metadata and extra tensors
+     * @throws InvalidInputException when the file is no deploy file, its codes are invalid, or its tensors do
+     *                               not fit the model its metadata describes
+     */
     public static Checkpoints.Loaded load(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {
             return load(f);
         }
     }
 
-    /** Loads an open deploy file, deployed (the dispatch target of {@link Checkpoints#load(Path)}). */
+    /**
+     * Loads an open deploy file, deployed (the dispatch target of {@link Checkpoints#load(Path)}).
+     *
+     * @param f the open deploy file; left open, the caller closes it
+     * @return as {@link #load(Path)}
+     * @throws InvalidInputException as {@link #load(Path)}
+     */
     public static Checkpoints.Loaded load(SafetensorsFile f) {
         Checkpoints.Loaded l = loadSimulated(f);
         Deploy.freeze(l.model());
@@ -119,7 +156,12 @@ public final class DeployFile {
         return l;
     }
 
-    /** The layers a deploy file stores shift-only ({@link CheckpointKeys#DEPLOY_SHIFT_ONLY}). */
+    /**
+     * The layers a deploy file stores shift-only ({@link CheckpointKeys#DEPLOY_SHIFT_ONLY}).
+     *
+     * @param metadata the deploy file's metadata
+     * @return the MoE layer names listed (unmodifiable), empty when the key is absent or empty
+     */
     public static Set<String> shiftOnly(Map<String, String> metadata) {
         String v = metadata.get(CheckpointKeys.DEPLOY_SHIFT_ONLY);
         return v == null || v.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(v.split(",")));
@@ -129,6 +171,10 @@ public final class DeployFile {
      * Loads a deploy file without deploying it: the float simulation of the same codes, trainable again;
      * a shift-only layer sends every token to its Shift expert ({@link MoeLinear#forceExpert}) and has a
      * zero router and Mult expert, which the file does not hold.
+     *
+     * @param path the deploy file
+     * @return the model with float Shift experts, with the file's metadata and extra tensors
+     * @throws InvalidInputException as {@link #load(Path)}
      */
     public static Checkpoints.Loaded loadSimulated(Path path) {
         try (SafetensorsFile f = Safetensors.read(path)) {

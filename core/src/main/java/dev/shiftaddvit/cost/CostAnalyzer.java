@@ -24,7 +24,14 @@ public final class CostAnalyzer {
     private CostAnalyzer() {
     }
 
-    /** Runs model.forward(images, false) with the profiler on; images are NHWC [B, H, W, C]. */
+    /**
+     * Runs model.forward(images, false) with the profiler on; images are NHWC [B, H, W, C].
+     *
+     * @param model  the model to measure, as it stands (its routers route, its codes are those of the images)
+     * @param images at least one image, NHWC [B, H, W, C], normalised as the model's input
+     * @return per-image operation counts and the weight bytes of every layer
+     * @throws IllegalArgumentException when {@code images} is not a rank-4 batch of at least one image
+     */
     public static CostReport analyze(Model model, Tensor images) {
         if (images.rank() != 4 || images.dim(0) < 1) {
             throw new IllegalArgumentException("cost analysis needs a batch of images [B, H, W, C], got " + images);

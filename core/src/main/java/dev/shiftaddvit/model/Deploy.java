@@ -16,23 +16,42 @@ public final class Deploy {
     private Deploy() {
     }
 
-    /** Tokens a MoE layer sent to each expert over the calibration images. */
+    /**
+     * Tokens a MoE layer sent to each expert over the calibration images.
+     *
+     * @param layer       the MoE layer's name
+     * @param multTokens  tokens routed to the Mult expert
+     * @param shiftTokens tokens routed to the Shift expert
+     */
     public record LayerRouting(String layer, long multTokens, long shiftTokens) {
-        /** The share of tokens on Shift, in [0, 1] (0 for a layer that saw none). */
+        /**
+         * The share of tokens on Shift, in [0, 1] (0 for a layer that saw none).
+         *
+         * @return shiftTokens / (multTokens + shiftTokens), or 0
+         */
         public double shiftShare() {
             long all = multTokens + shiftTokens;
             return all == 0 ? 0 : (double) shiftTokens / all;
         }
     }
 
-    /** Deploys every MoE layer of the model ({@link MoeLinear#deploy()}); returns how many there are. */
+    /**
+     * Deploys every MoE layer of the model ({@link MoeLinear#deploy()}); returns how many there are.
+     *
+     * @param model the model, changed in place and inference-only from then on
+     * @return the number of MoE layers, 0 for a model without
+     */
     public static int freeze(Model model) {
         List<MoeLinear> layers = Reparam.moeLayers(model);
         for (MoeLinear l : layers) l.deploy();
         return layers.size();
     }
 
-    /** Starts a calibration: clears every MoE layer's running routing statistics. */
+    /**
+     * Starts a calibration: clears every MoE layer's running routing statistics.
+     *
+     * @param model the model to calibrate
+     */
     public static void resetRouting(Model model) {
         for (MoeLinear l : Reparam.moeLayers(model)) l.resetRoutingStats();
     }
@@ -40,6 +59,9 @@ public final class Deploy {
     /**
      * The tokens every MoE layer sent to each expert since {@link #resetRouting}: run the calibration
      * images through the model (inference) in between.
+     *
+     * @param model the model being calibrated
+     * @return one entry per MoE layer, in forward order
      */
     public static List<LayerRouting> routing(Model model) {
         List<LayerRouting> routing = new ArrayList<>();
@@ -54,6 +76,13 @@ public final class Deploy {
      * Deploys shift-only ({@link MoeLinear#deployShiftOnly()}) every layer whose calibration Shift share is
      * at least {@code threshold} (in (0, 1]); the others keep router and both experts. Returns the names
      * of the shift-only layers.
+     *
+     * @param model     the model, changed in place
+     * @param routing   the calibration routing ({@link #routing}), matched to the layers by name
+     * @param threshold the least Shift share for which a layer drops its router, in (0, 1]
+     * @return the names of the layers deployed shift-only, in forward order
+     * @throws IllegalArgumentException when {@code threshold} is not in (0, 1]
+     * @throws IllegalStateException    when a layer to drop gates by probability, which needs the router
      */
     public static List<String> shiftOnly(Model model, List<LayerRouting> routing, double threshold) {
         if (!(threshold > 0 && threshold <= 1)) {

@@ -39,12 +39,21 @@ public final class Reparam {
      * @param groups          the stages (PVT) or blocks (ViT) to convert; empty = all
      * @param keepLastSoftmax keep the last stage (PVT) or block (ViT) on softmax attention, as upstream does;
      *                        off by default, so every attention product runs on MatAdd
+     * @param layer           the options of every add-attention layer made (codes, bits, anchors, taps, hash training)
+     * @param qkInit          how the shared qk projection starts from the dense query and key weights
      */
     public record AttnOptions(Set<Integer> groups, boolean keepLastSoftmax, AddAttention.Options layer,
                               AddAttention.QkInit qkInit) {
+        /** Every block converted, with the released layer options and qk from the dense queries. */
         public static final AttnOptions DEFAULT = new AttnOptions(Set.of(), false, AddAttention.Options.DEFAULT,
                 AddAttention.QkInit.QUERY);
 
+        /**
+         * Copies the groups.
+         *
+         * @throws IllegalArgumentException when {@code layer} or {@code qkInit} is null
+         * @throws NullPointerException     when {@code groups} is or holds null
+         */
         public AttnOptions {
             groups = Set.copyOf(groups);
             if (layer == null || qkInit == null) throw new IllegalArgumentException("attn options: null field");
@@ -56,14 +65,23 @@ public final class Reparam {
      *
      * @param mlp         convert MLP fc1/fc2 (all stages)
      * @param attn        convert add-attention qk/v/proj
+     * @param mode        how each layer gates its chosen expert's output by the router probability
+     * @param balanceCoefficient weight of the load-balance loss (upstream's {@code loss_coef}, 0.01); 0 turns it off
      * @param fixedAlpha  null: measure α per layer; else this (Mult, Shift) pair for every layer (upstream: 0.6, 0.4)
      * @param batch       images per forward the latency is measured for (tokens = batch × the layer's tokens)
      */
     public record MoeOptions(boolean mlp, boolean attn, MoeLinear.GateMode mode, float balanceCoefficient,
                              float[] fixedAlpha, int batch) {
+        /** MLP and attention layers, the default gate mode and coefficient, α measured for batches of 32. */
         public static final MoeOptions DEFAULT = new MoeOptions(true, true, MoeLinear.DEFAULT_MODE,
                 MoeLinear.DEFAULT_BALANCE_COEF, null, 32);
 
+        /**
+         * Checks the options and normalises a fixed α to sum 1 ({@link ExpertLatency#alpha}).
+         *
+         * @throws IllegalArgumentException for a null mode, nothing to convert, a batch below 1, or a fixed α
+         *                                  that is not two finite positive values
+         */
         public MoeOptions {
             if (mode == null) throw new IllegalArgumentException("moe options: null gate mode");
             if (!mlp && !attn) throw new IllegalArgumentException("moe options convert nothing (neither mlp nor attn)");
@@ -78,6 +96,14 @@ public final class Reparam {
     /**
      * Stage attn: converts the chosen blocks. Their KSH hashes start untrained, and the model refuses a forward
      * until {@link #trainHashes} has trained them (or a checkpoint's buffers are loaded).
+     *
+     * @param model a trained model without add-attention, changed in place
+     * @param o     which blocks to convert and how
+     * @param rng   draws the new layers' random state (the conv taps, the initial KSH state, each hash's training rng)
+     * @return what was converted, also recorded in the model's {@link Model#shiftAdd()}
+     * @throws IllegalStateException    when the model already has add-attention, or a chosen block has no dense
+     *                                  attention to convert
+     * @throws IllegalArgumentException when {@code o} names a group the model does not have or selects no block
      */
     public static ShiftAddSpec.Attn toAddAttention(Model model, AttnOptions o, SplittableRandom rng) {
         if (model.shiftAdd().attn() != null) {
@@ -108,6 +134,9 @@ public final class Reparam {
      * layers before it, already trained) with its own rng ({@link AddAttention#trainHash(Tensor)}), then encodes
      * that input as a plain forward would. Trained hashes and sign codes are left as they are; nothing runs when
      * there is no hash to train.
+     *
+     * @param model  a model after {@link #toAddAttention}; its hashes are trained in place
+     * @param images the calibration batch, NHWC [B, H, W, C], normalised as the model's input
      */
     public static void trainHashes(Model model, Tensor images) {
         List<Block> swapped = new ArrayList<>();
@@ -150,7 +179,16 @@ public final class Reparam {
         }
     }
 
-    /** Stage moe: converts the layers and measures (or fixes) α for each; the routers start fresh. */
+    /**
+     * Stage moe: converts the layers and measures (or fixes) α for each; the routers start fresh.
+     *
+     * @param model a trained model without MoE layers, changed in place
+     * @param o     which layers to convert, their gating and α
+     * @param rng   draws the routers' initial weights
+     * @return the converted layers with their α and measured latencies, also recorded in the model's
+     *         {@link Model#shiftAdd()}
+     * @throws IllegalStateException when the model already has MoE layers or has no layer {@code o} converts
+     */
     public static ShiftAddSpec.Moe toMoe(Model model, MoeOptions o, SplittableRandom rng) {
         if (model.shiftAdd().moe() != null) throw new IllegalStateException(model.config().name() + " already has MoE");
         int[] tokens = tokensPerImage(model);
@@ -187,6 +225,12 @@ public final class Reparam {
     /**
      * Rebuilds a recorded structure on a freshly built dense model (parameters random, to be loaded from a
      * checkpoint; the KSH state comes from the checkpoint's buffers).
+     *
+     * @param model  a dense model just built from the recorded config, changed in place
+     * @param spec   the recorded structure ({@link ShiftAddSpec#fromMetadata})
+     * @param source names the checkpoint in messages
+     * @throws IllegalStateException when the model is not dense
+     * @throws ConfigException       when the spec names a block or layer the model does not have, or one twice
      */
     public static void apply(Model model, ShiftAddSpec spec, String source) {
         if (!model.shiftAdd().isDense()) throw new IllegalStateException("apply needs a dense model");
@@ -240,7 +284,12 @@ public final class Reparam {
         model.setShiftAdd(spec);
     }
 
-    /** Every MoE layer of the model, in forward order. */
+    /**
+     * Every MoE layer of the model, in forward order.
+     *
+     * @param model any model
+     * @return the layers themselves (a fresh list), empty for a model without MoE
+     */
     public static List<MoeLinear> moeLayers(Model model) {
         List<MoeLinear> out = new ArrayList<>();
         for (Block b : model.blocks()) {
@@ -254,20 +303,35 @@ public final class Reparam {
         return out;
     }
 
-    /** Whether reparameterisation changed this block: add-attention, or a linear layer of its MLP replaced. */
+    /**
+     * Whether reparameterisation changed this block: add-attention, or a linear layer of its MLP replaced.
+     *
+     * @param b a block of a model
+     * @return whether it differs from the dense block it was built as
+     */
     public static boolean converted(Block b) {
         if (b.attn() instanceof AddAttention) return true;
         return b.mlp() instanceof Mlp m && !(m.fc1() instanceof Linear && m.fc2() instanceof Linear);
     }
 
-    /** Every add-attention of the model, in forward order. */
+    /**
+     * Every add-attention of the model, in forward order.
+     *
+     * @param model any model
+     * @return the layers themselves (a fresh list), empty for a model without add-attention
+     */
     public static List<AddAttention> addAttentions(Model model) {
         List<AddAttention> out = new ArrayList<>();
         for (Block b : model.blocks()) if (b.attn() instanceof AddAttention a) out.add(a);
         return out;
     }
 
-    /** Σ over MoE layers of their balance loss in the last training forward (already coefficient-weighted). */
+    /**
+     * Σ over MoE layers of their balance loss in the last training forward (already coefficient-weighted).
+     *
+     * @param model any model
+     * @return the sum, 0 for a model without MoE or before its first training forward
+     */
     public static double balanceLoss(Model model) {
         double s = 0;
         for (MoeLinear m : moeLayers(model)) s += m.balanceLoss();
