@@ -17,8 +17,8 @@ import java.util.function.Predicate;
  *
  * @param model  the model's config name
  * @param images the batch the counts were measured on
- * @param rows   one per layer, in the order the forward first reached them, then the layers that only
- *               hold parameters; copied
+ * @param rows   one per layer ({@link CostAnalyzer} lists them in the order the forward first reached them,
+ *               then the rows of parameters no recorded layer ran); copied
  */
 public record CostReport(String model, int images, List<Row> rows) {
     /**
@@ -45,8 +45,8 @@ public record CostReport(String model, int images, List<Row> rows) {
      * @param shifts      shifts per image
      * @param bitOps      bit operations per image (code-bit tests and selections)
      * @param params      stored parameter values (as {@code info} counts them; P and S both count)
-     * @param fp32Bytes   the weight bytes stored as fp32
-     * @param packedBytes the weight bytes in the deploy format
+     * @param fp32Bytes   weight bytes at 4 per stored value, non-trainable state included
+     * @param packedBytes weight bytes in the deploy format
      * @param routing     tokens per expert over the batch (MoE rows only), else null
      */
     public record Row(String name, String kind, double mults, double adds, double shifts, double bitOps, long params,

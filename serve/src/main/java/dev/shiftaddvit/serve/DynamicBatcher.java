@@ -30,11 +30,19 @@ public final class DynamicBatcher implements AutoCloseable {
     private final long maxDelayNanos;
     private final BlockingQueue<Pending> queue;
     private final IntConsumer batchSizes;
+    private final int pixelsPerImage;
     private final Thread worker;
     private volatile boolean closed;
 
     /**
-     * @param batchSizes told the size of every batch run (metrics)
+     * Starts the worker, a daemon platform thread that runs every batch.
+     *
+     * @param classifier    runs the batches, on the worker thread only
+     * @param maxBatch      images per forward at most, at least 1
+     * @param maxDelayNanos how long the oldest waiting image waits for others, in nanoseconds, at least 0
+     * @param queueCapacity images that may wait, at least 1; {@link #submit} refuses one more
+     * @param batchSizes    told the size of every batch run (metrics)
+     * @throws IllegalArgumentException when a limit is out of range
      */
     public DynamicBatcher(ImageClassifier classifier, int maxBatch, long maxDelayNanos, int queueCapacity,
                           IntConsumer batchSizes) {
@@ -46,14 +54,28 @@ public final class DynamicBatcher implements AutoCloseable {
         this.maxDelayNanos = maxDelayNanos;
         this.queue = new ArrayBlockingQueue<>(queueCapacity + 1);
         this.batchSizes = batchSizes;
+        var c = classifier.model().config();
+        this.pixelsPerImage = c.imgSize() * c.imgSize() * c.inChans();
         this.worker = Thread.ofPlatform().name("shiftaddvit-batcher").daemon().start(this::run);
     }
 
     /**
      * Queues one image (HWC pixels in [0, 1] of the model's input); the future completes with its top-k
      * or with the forward's exception. Null when the queue is full or the batcher is closed.
+     *
+     * @param pixels the image, imgSize·imgSize·inChans values of the model's config, HWC (not copied: leave it
+     *               unchanged until the future completes)
+     * @param topK   how many classes to return, at least 1
+     * @return the future of the image's most probable classes, most probable first; null when refused
+     * @throws IllegalArgumentException for an image of the wrong size or a top-k below 1
      */
     public synchronized CompletableFuture<List<Prediction>> submit(float[] pixels, int topK) {
+        // Checked here, so that one bad request cannot fail the others of its batch.
+        if (pixels.length != pixelsPerImage) {
+            throw new IllegalArgumentException("an image of " + pixels.length + " values; the model takes "
+                    + pixelsPerImage);
+        }
+        if (topK < 1) throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         if (closed) return null;
         Pending p = new Pending(pixels, topK, new CompletableFuture<>());
         // One slot stays free for the stop marker, so close() never blocks behind a full queue.
@@ -61,7 +83,11 @@ public final class DynamicBatcher implements AutoCloseable {
         return p.result();
     }
 
-    /** Images accepted and not yet taken into a batch. */
+    /**
+     * Images accepted and not yet taken into a batch.
+     *
+     * @return the queue's length now
+     */
     public int queued() {
         return queue.size();
     }
@@ -113,7 +139,8 @@ public final class DynamicBatcher implements AutoCloseable {
                 List<Prediction> all = out.get(i);
                 batch.get(i).result().complete(List.copyOf(all.subList(0, Math.min(batch.get(i).topK(), all.size()))));
             }
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (Throwable e) {
+            // The worker lives on, and no request waits for an answer that will not come.
             for (Pending p : batch) p.result().completeExceptionally(e);
         }
     }

@@ -66,7 +66,15 @@ public final class PredictionServer implements AutoCloseable {
                 .routing(this::routes).build();
     }
 
-    /** Starts serving; {@code modelName} is what responses call the model. */
+    /**
+     * Starts serving; {@code modelName} is what responses call the model.
+     *
+     * @param classifier the classifier to serve; its forwards run on the batcher's one worker thread
+     * @param modelName  the name {@code /v1/predict} and {@code /health} answer with
+     * @param cfg        where to listen and how to batch
+     * @return the running server; {@link #close} stops it
+     * @throws IllegalArgumentException when it cannot listen on the configured host and port
+     */
     public static PredictionServer start(ImageClassifier classifier, String modelName, ServeConfig cfg) {
         PredictionServer s = new PredictionServer(classifier, modelName, cfg);
         try {
@@ -79,7 +87,11 @@ public final class PredictionServer implements AutoCloseable {
         return s;
     }
 
-    /** The port it listens on (the chosen one when the config said 0). */
+    /**
+     * The port it listens on (the chosen one when the config said 0).
+     *
+     * @return the bound port
+     */
     public int port() {
         return server.port();
     }

@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** A model whose forward waits at a gate, so tests can hold the batcher busy; it counts its forwards. */
+/** A model whose forward waits at a gate, so tests can hold the batcher busy, and fails when told to. */
 final class GatedModel implements Model {
     private final Model inner;
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch open = new CountDownLatch(1);
+    volatile boolean failNext;
 
     GatedModel(Model inner) {
         this.inner = inner;
@@ -29,6 +30,10 @@ final class GatedModel implements Model {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+        if (failNext) {
+            failNext = false;
+            throw new IllegalStateException("forward failed on purpose");
         }
         return inner.forward(x, training);
     }
