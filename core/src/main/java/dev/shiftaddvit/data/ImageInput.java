@@ -195,7 +195,7 @@ public final class ImageInput {
             }
             long maxPixels = maxPixels();
             if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > maxPixels) {
-                throw new InvalidInputException(source, "declared size " + w + "x" + h + " (" + (long) w * h
+                throw new ImageTooLargeException(source, "declared size " + w + "x" + h + " (" + (long) w * h
                         + " pixels) is too large (limits: " + MAX_SIDE + " per side, " + maxPixels + " pixels; -D"
                         + MAX_PIXELS_PROPERTY + " raises the pixel limit)");
             }

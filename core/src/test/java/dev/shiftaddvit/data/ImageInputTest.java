@@ -198,6 +198,8 @@ class ImageInputTest {
                     + "40000000 pixels", () -> ImageInput.readGray(huge, 28, false));
         });
         assertTrue(allocated < 16L << 20, "allocated " + allocated + " bytes");
+        // Its own type, so that a server can answer "too large" without reading the message.
+        assertThrows(ImageTooLargeException.class, () -> ImageInput.readGray(huge, 28, false));
         Path small = file("small.png", pngDeclaring(4, 4));
         assertInvalid(small, "PNG", () -> ImageInput.readGray(small, 28, false));
     }

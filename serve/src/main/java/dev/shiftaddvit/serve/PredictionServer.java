@@ -3,6 +3,7 @@ package dev.shiftaddvit.serve;
 import dev.shiftaddvit.ImageClassifier;
 import dev.shiftaddvit.ImagePreprocessing;
 import dev.shiftaddvit.Prediction;
+import dev.shiftaddvit.data.ImageTooLargeException;
 import dev.shiftaddvit.io.InvalidInputException;
 import dev.shiftaddvit.io.Json;
 import io.helidon.http.HeaderNames;
@@ -56,14 +57,17 @@ public final class PredictionServer implements AutoCloseable {
         this.classifier = classifier;
         this.modelName = modelName;
         this.cfg = cfg;
-        DynamicBatcher[] holder = new DynamicBatcher[1];
-        this.metrics = new ServeMetrics(() -> holder[0] == null ? 0 : holder[0].queued());
         this.batcher = new DynamicBatcher(classifier, cfg.maxBatch(), cfg.maxDelay().toNanos(), cfg.queueCapacity(),
-                metrics::batch);
-        holder[0] = batcher;
+                this::batchRan);
+        this.metrics = new ServeMetrics(batcher::queued);
         this.server = WebServer.builder().host(cfg.host()).port(cfg.port()).maxPayloadSize(cfg.maxBodyBytes())
                 .shutdownGracePeriod(cfg.shutdownGrace()).shutdownHook(false)
                 .routing(this::routes).build();
+    }
+
+    /** The batcher's report of each forward; it runs only after a submit, when metrics exists. */
+    private void batchRan(int size) {
+        metrics.batch(size);
     }
 
     /**
@@ -143,9 +147,10 @@ public final class PredictionServer implements AutoCloseable {
                     invert));
         } catch (ImageBody.BadRequest e) {
             return error(res, Status.BAD_REQUEST_400, e.getMessage());
+        } catch (ImageTooLargeException e) {
+            return error(res, Status.REQUEST_ENTITY_TOO_LARGE_413, e.getMessage());
         } catch (InvalidInputException e) {
-            return error(res, e.getMessage().contains("too large") ? Status.REQUEST_ENTITY_TOO_LARGE_413
-                    : Status.BAD_REQUEST_400, e.getMessage());
+            return error(res, Status.BAD_REQUEST_400, e.getMessage());
         }
         CompletableFuture<List<Prediction>> result = batcher.submit(pixels, topK);
         if (result == null) {

@@ -130,7 +130,7 @@ class PredictionServerTest {
         assertEquals(n, metric(metrics, "shiftaddvit_batch_size_sum"), metrics);
         assertTrue(batches < n, "12 concurrent requests ran as " + batches + " forwards");
         assertEquals(n, metric(metrics, "shiftaddvit_requests_total{status=\"200\"}"), metrics);
-        assertTrue(metrics.contains("shiftaddvit_request_latency_seconds_bucket"), metrics);
+        assertEquals(n, metric(metrics, "shiftaddvit_request_latency_seconds_count"), "one latency per request");
         assertTrue(metrics.contains("shiftaddvit_queue_depth 0"), metrics);
     }
 
