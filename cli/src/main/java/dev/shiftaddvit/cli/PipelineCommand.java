@@ -57,7 +57,7 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Also copy the deploy file here.")
     Path out;
 
-    @Option(names = "--attn-epochs", defaultValue = "3", description = "Fine-tune epochs after attn (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--attn-epochs", defaultValue = "6", description = "Fine-tune epochs after attn (default: ${DEFAULT-VALUE}).")
     int attnEpochs;
 
     @Option(names = "--attn-lr", defaultValue = "5e-4", description = "Peak fine-tune rate after attn (default: ${DEFAULT-VALUE}).")

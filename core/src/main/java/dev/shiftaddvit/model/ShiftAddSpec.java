@@ -96,7 +96,8 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
                 float[] a = l.alpha();
                 double[] ns = l.nanosPerToken();
                 m.put(ModelKeys.MOE_ALPHA_PREFIX + l.name(), a[0] + "," + a[1]);
-                m.put(ModelKeys.MOE_LATENCY_NS_PREFIX + l.name(), ns[0] + "," + ns[1]);
+                // α set without timing (energy, fixed) leaves no latency to record.
+                if (!Double.isNaN(ns[0])) m.put(ModelKeys.MOE_LATENCY_NS_PREFIX + l.name(), ns[0] + "," + ns[1]);
             }
         }
         return m;

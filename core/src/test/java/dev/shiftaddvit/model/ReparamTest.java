@@ -204,6 +204,18 @@ class ReparamTest {
     }
 
     @Test
+    void fixedAlphaRecordsNoExpertLatencyAndReadsBackUntimed() {
+        Model m = Configs.byName("pvt_v2_fmnist").build(1);
+        Reparam.toMoe(m, FIXED, new SplittableRandom(5));
+        Map<String, String> meta = m.shiftAdd().toMetadata();
+        assertTrue(meta.keySet().stream().noneMatch(k -> k.startsWith(ModelKeys.MOE_LATENCY_NS_PREFIX)), meta.toString());
+        ShiftAddSpec back = ShiftAddSpec.fromMetadata(meta, "m.safetensors");
+        for (ShiftAddSpec.MoeLayer l : back.moe().layers()) {
+            assertTrue(Double.isNaN(l.nanosPerToken()[0]) && Double.isNaN(l.nanosPerToken()[1]), l.name());
+        }
+    }
+
+    @Test
     void vitBothStagesSurviveACheckpointRoundTrip(@TempDir Path dir) throws Exception {
         Model m = Configs.byName("vit_fmnist").build(1);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, new SplittableRandom(2));
