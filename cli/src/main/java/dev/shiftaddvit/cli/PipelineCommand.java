@@ -195,16 +195,16 @@ final class PipelineCommand implements Callable<Integer> {
         double rMax = Double.NEGATIVE_INFINITY;
         for (ShiftAddSpec.MoeLayer l : m.shiftAdd().moe().layers()) {
             double a = l.alpha()[MoeLinear.SHIFT];
-            double r = l.nanosPerToken()[MoeLinear.SHIFT] / l.nanosPerToken()[MoeLinear.MULT];
             aMin = Math.min(aMin, a);
             aMax = Math.max(aMax, a);
-            if (Double.isNaN(r)) continue;
+            if (!l.timed()) continue;
+            double r = l.nanosPerToken()[MoeLinear.SHIFT] / l.nanosPerToken()[MoeLinear.MULT];
             rMin = Math.min(rMin, r);
             rMax = Math.max(rMax, r);
         }
         Map<String, String> out = new LinkedHashMap<>();
         out.put("alpha (Shift) per MoE layer", String.format("%.3f to %.3f", aMin, aMax));
-        // Fixed or energy-derived α records no latency (NaN): the range stays empty.
+        // Fixed or energy-derived α times no expert: the range stays empty.
         out.put("measured Shift/Mult latency per token", rMin > rMax ? "not measured (alpha not from latency)"
                 : String.format("%.2fx to %.2fx", rMin, rMax));
         return out;

@@ -43,7 +43,7 @@ final class ReparamStage {
         for (ShiftAddSpec.MoeLayer l : spec.layers()) {
             double[] ns = l.nanosPerToken();
             float[] a = l.alpha();
-            String timed = Double.isNaN(ns[MoeLinear.MULT]) ? "experts not timed"
+            String timed = !l.timed() ? "experts not timed"
                     : String.format("mult %7.1f ns/token  shift %7.1f ns/token", ns[MoeLinear.MULT], ns[MoeLinear.SHIFT]);
             System.err.printf("  %-34s %s  alpha %.3f / %.3f%n", l.name(), timed, a[MoeLinear.MULT], a[MoeLinear.SHIFT]);
         }

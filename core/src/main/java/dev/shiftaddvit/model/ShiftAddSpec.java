@@ -46,6 +46,11 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
         public double[] nanosPerToken() {
             return nanosPerToken.clone();
         }
+
+        /** Whether both experts were timed at conversion (α from latency; energy or fixed α times neither). */
+        public boolean timed() {
+            return !Double.isNaN(nanosPerToken[0]) && !Double.isNaN(nanosPerToken[1]);
+        }
     }
 
     /** MoE layers by name, in conversion order. */
@@ -96,8 +101,7 @@ public record ShiftAddSpec(Attn attn, Moe moe) {
                 float[] a = l.alpha();
                 double[] ns = l.nanosPerToken();
                 m.put(ModelKeys.MOE_ALPHA_PREFIX + l.name(), a[0] + "," + a[1]);
-                // α set without timing (energy, fixed) leaves no latency to record.
-                if (!Double.isNaN(ns[0])) m.put(ModelKeys.MOE_LATENCY_NS_PREFIX + l.name(), ns[0] + "," + ns[1]);
+                if (l.timed()) m.put(ModelKeys.MOE_LATENCY_NS_PREFIX + l.name(), ns[0] + "," + ns[1]);
             }
         }
         return m;
