@@ -128,7 +128,13 @@ final class DeployCommand implements Callable<Integer> {
         Deploy.resetRouting(m);
         for (int i = 0; i * batchSize < images; i++) m.forward(src.sequential(i, batchSize).images(), false);
         List<Deploy.LayerRouting> routing = Deploy.routing(m);
-        List<String> dropped = Deploy.shiftOnly(m, routing, shiftOnly);
+        List<String> dropped;
+        try {
+            dropped = Deploy.shiftOnly(m, routing, shiftOnly);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--shift-only " + shiftOnly + " on " + model + ": " + e.getMessage()
+                    + " (convert with --gate straight-through to drop routers)");
+        }
         System.out.printf("calibration routing on %d images of %s:%n", images, calibration.source());
         for (Deploy.LayerRouting r : routing) {
             System.out.printf("  %-40s %6.2f%% of %,d tokens on Shift%s%n", r.layer(), 100 * r.shiftShare(),

@@ -19,16 +19,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DeployCommandTest extends ConsoleCapture {
     /** A tiny model with add-attention and MoE layers, saved as a checkpoint. */
     private static Path converted(Path dir) throws Exception {
+        return converted(dir, MoeLinear.DEFAULT_MODE);
+    }
+
+    private static Path converted(Path dir, MoeLinear.GateMode mode) throws Exception {
         Model m = tiny();
         SplittableRandom rng = new SplittableRandom(3);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         Reparam.trainHashes(m, Tensor.zeros(2, 28, 28, 1));
-        Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0f, new float[]{0.5f, 0.5f}, 1), rng);
+        Reparam.toMoe(m, new Reparam.MoeOptions(true, true, mode, 0f, new float[]{0.5f, 0.5f}, 1), rng);
         Path p = dir.resolve("converted.safetensors");
         Checkpoints.save(p, m, null, Map.of());
         return p;
@@ -111,5 +116,16 @@ class DeployCommandTest extends ConsoleCapture {
         assertEquals(2, Main.run("deploy", "--model", model.toString(), "--out", dir.resolve("x").toString(),
                 "--shift-only", "0.9", "--calibration-images", "0"));
         assertTrue(err.toString().contains("--calibration-images must be at least 1"), err.toString());
+    }
+
+    @Test
+    void shiftOnlyOnAProbabilityGatedModelIsBadInputAndWritesNothing(@TempDir Path dir) throws Exception {
+        Path model = converted(dir, MoeLinear.GateMode.PROBABILITY);
+        Path dep = dir.resolve("shift-only.safetensors");
+        assertEquals(2, Main.run("deploy", "--model", model.toString(), "--out", dep.toString(),
+                "--shift-only", "1e-9", "--calibration-images", "40"));
+        String msg = err.toString();
+        assertTrue(msg.contains("--shift-only") && msg.contains("gates by probability") && !msg.contains("\tat "), msg);
+        assertFalse(Files.exists(dep));
     }
 }

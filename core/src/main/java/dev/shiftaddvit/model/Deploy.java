@@ -81,21 +81,33 @@ public final class Deploy {
      * @param routing   the calibration routing ({@link #routing}), matched to the layers by name
      * @param threshold the least Shift share for which a layer drops its router, in (0, 1]
      * @return the names of the layers deployed shift-only, in forward order
-     * @throws IllegalArgumentException when {@code threshold} is not in (0, 1]
-     * @throws IllegalStateException    when a layer to drop gates by probability, which needs the router
+     * @throws IllegalArgumentException when {@code threshold} is not in (0, 1], or when a layer to drop gates by
+     *                                  probability, which needs the router; the model is then left unchanged
      */
     public static List<String> shiftOnly(Model model, List<LayerRouting> routing, double threshold) {
         if (!(threshold > 0 && threshold <= 1)) {
             throw new IllegalArgumentException("shift-only threshold must be in (0, 1], got " + threshold);
         }
-        List<String> names = new ArrayList<>();
+        // Every layer is checked before any changes, so a refusal does not leave the model half deployed.
+        List<MoeLinear> drop = new ArrayList<>();
         for (MoeLinear l : Reparam.moeLayers(model)) {
             for (LayerRouting r : routing) {
                 if (r.layer().equals(l.name()) && r.shiftShare() >= threshold) {
-                    l.deployShiftOnly();
-                    names.add(l.name());
+                    drop.add(l);
+                    break;
                 }
             }
+        }
+        for (MoeLinear l : drop) {
+            if (l.mode() == MoeLinear.GateMode.PROBABILITY) {
+                throw new IllegalArgumentException(l.name() + " gates by probability: its router scales the output, "
+                        + "so it cannot be deployed shift-only");
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (MoeLinear l : drop) {
+            l.deployShiftOnly();
+            names.add(l.name());
         }
         return names;
     }

@@ -55,14 +55,17 @@ class DeployTest {
 
     /** pvt_v2_fmnist with add-attention (hashes trained on sample images) and MoE in every convertible layer. */
     static Model converted(long seed) {
+        return converted(seed, MoeLinear.DEFAULT_MODE);
+    }
+
+    private static Model converted(long seed, MoeLinear.GateMode mode) {
         SplittableRandom rng = new SplittableRandom(seed);
         Model m = Configs.byName("pvt_v2_fmnist").build(seed);
         Reparam.toAddAttention(m, Reparam.AttnOptions.DEFAULT, rng);
         BatchSource hash = new BatchSource(FashionMnist.bundledSample().subset(100, 164), m.config().mean(),
                 m.config().std());
         Reparam.trainHashes(m, hash.sequential(0, 64).images());
-        Reparam.toMoe(m, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f, new float[]{0.5f, 0.5f}, 4),
-                rng);
+        Reparam.toMoe(m, new Reparam.MoeOptions(true, true, mode, 0.01f, new float[]{0.5f, 0.5f}, 4), rng);
         return m;
     }
 
@@ -153,6 +156,16 @@ class DeployTest {
         float[] sim = simulated.forward(x, false).data();
         double bound = ShiftKernel.selected() == ShiftKernel.GEMM ? 0 : LOGIT_TOLERANCE;
         for (int i = 0; i < sim.length; i++) assertEquals(sim[i], expected[i], bound, "simulation at " + i);
+    }
+
+    @Test
+    void probabilityGatedLayersAreRefusedShiftOnlyBeforeAnyLayerChanges() {
+        Model m = converted(5, MoeLinear.GateMode.PROBABILITY);
+        List<Deploy.LayerRouting> everyLayerOnShift = Reparam.moeLayers(m).stream()
+                .map(l -> new Deploy.LayerRouting(l.name(), 0, 1)).toList();
+        var e = assertThrows(IllegalArgumentException.class, () -> Deploy.shiftOnly(m, everyLayerOnShift, 1));
+        assertTrue(e.getMessage().contains("gates by probability"), e.getMessage());
+        for (MoeLinear l : Reparam.moeLayers(m)) assertFalse(l.isShiftOnly() || l.isDeployed(), l.name());
     }
 
     @Test
