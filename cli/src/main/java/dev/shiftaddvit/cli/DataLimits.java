@@ -63,7 +63,7 @@ final class DataLimits {
         System.err.printf("images: %,d for training, %,d for evaluation in %d classes under %s (%s)%n", train.n(),
                 val.n(), f.train().classes().size(), images, noResizedCrop ? "training on centre crops"
                         : "training on random resized crops, scale " + cropScale + " to 1");
-        return new TrainRun.Data(images, train, val, val);
+        return new TrainRun.Data(images, train, val, val, f.train().classes());
     }
 
     /** With --images, the hyper-parameter defaults without the random padded crop (the resized crop replaces it). */

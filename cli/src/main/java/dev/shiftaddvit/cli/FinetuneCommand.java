@@ -70,8 +70,8 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         meta.put(CheckpointKeys.TRAIN_COMMAND, CommandLineCapture.commandLine());
         meta.put(CheckpointKeys.TRAIN_DATA, data.source().toString());
-        TrainRun.run(m, resumed, hyper.resolve(limits.defaults(TrainOptions.FINETUNE)), data.train(), data.test(), out,
-                ckpt, every, meta, distill.teacher(distill.teacher));
+        TrainRun.run(m, resumed, hyper.resolve(limits.defaults(TrainOptions.FINETUNE)), data, out, ckpt, every, meta,
+                distill.teacher(distill.teacher));
         return 0;
     }
 }

@@ -242,7 +242,7 @@ final class PipelineCommand implements Callable<Integer> {
         meta.put(CheckpointKeys.PIPELINE_STAGE, name);
         Checkpoints.Loaded start = resumed != null ? resumed : Checkpoints.load(init);
         meta.putAll(Checkpoints.inherited(start.metadata()));
-        TrainRun.run(start.model(), resumed, tc, data.train(), data.test(), output, ckpt, 0, meta,
+        TrainRun.run(start.model(), resumed, tc, data, output, ckpt, 0, meta,
                 distill.teacher(teacher));
     }
 

@@ -98,7 +98,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainRun.Data data = limits.load(common, model.config());
         meta.put(CheckpointKeys.TRAIN_COMMAND, CommandLineCapture.commandLine());
         meta.put(CheckpointKeys.TRAIN_DATA, data.source().toString());
-        TrainRun.run(model, resumed, tc, data.train(), data.test(), out, ckpt, every, meta, null);
+        TrainRun.run(model, resumed, tc, data, out, ckpt, every, meta, null);
         return 0;
     }
 

@@ -5,7 +5,6 @@ import dev.shiftaddvit.checkpoint.Checkpoints;
 import dev.shiftaddvit.data.BatchSource;
 import dev.shiftaddvit.data.Dataset;
 import dev.shiftaddvit.data.FashionMnist;
-import dev.shiftaddvit.data.ImageFolder;
 import dev.shiftaddvit.data.LabeledImages;
 import dev.shiftaddvit.io.AtomicFiles;
 import dev.shiftaddvit.io.Json;
@@ -24,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** One training or fine-tuning run shared by train, finetune and pipeline: progress, checkpoints, resume, final file. */
 final class TrainRun {
@@ -33,8 +33,12 @@ final class TrainRun {
      * @param source    the directory they come from, recorded as train.data
      * @param costImages what operation counts are measured on: the bundled Fashion-MNIST sample (as
      *                  demo and cost use), or the test images of a folder
+     * @param classNames one name per label, recorded in the trained model so that predict and serve name
+     *                   its classes: the folders', the IDX directory's {@value FashionMnist#CLASS_NAMES_FILE},
+     *                   Fashion-MNIST's for its own data, else "class N"
      */
-    record Data(Path source, LabeledImages train, LabeledImages test, LabeledImages costImages) {
+    record Data(Path source, LabeledImages train, LabeledImages test, LabeledImages costImages,
+                List<String> classNames) {
         /** Fashion-MNIST train and test sets, optionally cut to their first images (smoke runs). */
         static Data fashionMnist(Path flag, Integer limit, Integer evalLimit) {
             Path dir = DefaultModels.dataDir(flag).orElseThrow(() -> new IllegalArgumentException(
@@ -44,7 +48,10 @@ final class TrainRun {
             Dataset train = FashionMnist.load(dir, FashionMnist.Split.TRAIN, limit == null ? Integer.MAX_VALUE : limit);
             Dataset test = FashionMnist.load(dir, FashionMnist.Split.TEST,
                     evalLimit == null ? Integer.MAX_VALUE : evalLimit);
-            return new Data(dir, train, test, FashionMnist.bundledSample());
+            List<String> names = FashionMnist.recordedClassNames(dir).orElseGet(() -> DefaultModels.isFashionMnist(flag)
+                    ? List.of(FashionMnist.CLASS_NAMES)
+                    : IntStream.range(0, FashionMnist.NUM_CLASSES).mapToObj(i -> "class " + i).toList());
+            return new Data(dir, train, test, FashionMnist.bundledSample(), names);
         }
     }
 
@@ -129,17 +136,17 @@ final class TrainRun {
      * continues at its epoch and step with its optimizer state. With a {@code teacher} (null: none) every step
      * also learns from the parent, and the run records how.
      */
-    static void run(Model model, Checkpoints.Loaded resumed, TrainConfig tc, LabeledImages trainSet,
-                    LabeledImages testSet, Path out, Path ckpt, int checkpointEvery, Map<String, String> meta,
+    static void run(Model model, Checkpoints.Loaded resumed, TrainConfig tc, Data data, Path out, Path ckpt, int checkpointEvery, Map<String, String> meta,
                     Teacher teacher) throws IOException {
         int startEpoch = 0;
         int startStep = 0;
+        LabeledImages trainSet = data.train();
         meta.put(CheckpointKeys.TRAIN_IMAGES, Integer.toString(trainSet.n()));
         if (teacher != null) {
             meta.putAll(teacher.config().toMetadata());
             meta.put(CheckpointKeys.TRAIN_TEACHER, teacher.source());
         }
-        if (trainSet instanceof ImageFolder f) meta.put(CheckpointKeys.CLASS_NAMES, Json.write(f.classes()));
+        meta.put(CheckpointKeys.CLASS_NAMES, Json.write(data.classNames()));
         if (resumed != null) {
             requireSameRun(resumed.metadata(), runMetadata(tc, meta), ckpt);
             startEpoch = resumed.nextEpoch();
@@ -149,7 +156,7 @@ final class TrainRun {
         }
         ModelConfig mc = model.config();
         BatchSource train = new BatchSource(trainSet, mc.mean(), mc.std());
-        BatchSource test = new BatchSource(testSet, mc.mean(), mc.std());
+        BatchSource test = new BatchSource(data.test(), mc.mean(), mc.std());
         System.err.printf("training %s [%s] (%,d parameters) on %,d images, %d epochs, batch %d, lr %s, seed %d, "
                         + "%d threads%n", mc.name(), model.shiftAdd().stage(), model.parameterCount(), trainSet.n(),
                 tc.epochs(), tc.batchSize(), tc.lr(), tc.seed(), Parallel.threads());

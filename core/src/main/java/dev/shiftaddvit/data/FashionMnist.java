@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,6 +38,14 @@ public final class FashionMnist {
      * gigabytes (a gzip bomb) is refused before anything is inflated.
      */
     public static final int MAX_ITEMS = 120_000;
+
+    /**
+     * The optional file beside a directory's IDX files that names its classes, one per line in label order
+     * (another data set in this form, such as MNIST's digits, is not clothes).
+     */
+    public static final String CLASS_NAMES_FILE = "class-names.txt";
+    /** The largest class-names file read: ten names fit in far less. */
+    static final long MAX_CLASS_NAMES_BYTES = 64 * 1024;
 
     static final String SAMPLE_IMAGES = "fmnist-sample-images-idx3-ubyte.gz";
     static final String SAMPLE_LABELS = "fmnist-sample-labels-idx1-ubyte.gz";
@@ -72,6 +83,39 @@ public final class FashionMnist {
     /** The name of a class, or "class N" outside 0..9. */
     public static String className(int label) {
         return label >= 0 && label < CLASS_NAMES.length ? CLASS_NAMES[label] : "class " + label;
+    }
+
+    /**
+     * The class names a directory of IDX files records in {@value #CLASS_NAMES_FILE}, if it has one.
+     *
+     * @param dir the data directory
+     * @return one name per label in label order, or empty when the directory has no such file
+     * @throws InvalidInputException when the file is unreadable, too large, or does not hold
+     *                               {@value #NUM_CLASSES} distinct non-blank names
+     */
+    public static Optional<List<String>> recordedClassNames(Path dir) {
+        Path file = dir.resolve(CLASS_NAMES_FILE);
+        if (!Files.exists(file)) return Optional.empty();
+        String source = file.toString();
+        List<String> lines;
+        try {
+            if (Files.size(file) > MAX_CLASS_NAMES_BYTES) {
+                throw new InvalidInputException(source, "larger than " + MAX_CLASS_NAMES_BYTES + " bytes");
+            }
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        }
+        List<String> names = new ArrayList<>();
+        for (String l : lines) if (!l.isBlank()) names.add(l.strip());
+        if (names.size() != NUM_CLASSES) {
+            throw new InvalidInputException(source, "names " + names.size() + " classes, the IDX data has "
+                    + NUM_CLASSES + " (one name per line)");
+        }
+        if (new HashSet<>(names).size() != names.size()) {
+            throw new InvalidInputException(source, "names a class twice: " + names);
+        }
+        return Optional.of(List.copyOf(names));
     }
 
     /**
