@@ -33,11 +33,11 @@ public final class ImageClassifier {
      *
      * @param model  the model to run, in inference mode; not thread-safe (a layer caches its last forward),
      *               so calls that run it must not overlap
-     * @param labels the class names in index order, kept as given (not copied); an index past its end is
-     *               called "class N"
+     * @param labels the class names in index order (copied, so later changes to the array do not rename
+     *               classes); an index past its end is called "class N"
      */
     public ImageClassifier(Model model, String[] labels) {
-        this(model, labels, false);
+        this(model, labels.clone(), false);
     }
 
     private ImageClassifier(Model model, String[] labels, boolean recorded) {
@@ -181,9 +181,12 @@ public final class ImageClassifier {
      * @param images the images, each imgSize·imgSize·inChans HWC values in [0, 1] (not modified)
      * @param topK   how many classes to return per image, at least 0; more than the model has returns them all
      * @return per image, in the order given, its {@code topK} most probable classes, most probable first
-     * @throws IllegalArgumentException naming the first image with the wrong number of values
+     *         (unmodifiable lists of their own, not views of a longer ranking)
+     * @throws IllegalArgumentException naming the first image with the wrong number of values, or for a
+     *                                  negative {@code topK}
      */
     public List<List<Prediction>> predictBatch(List<float[]> images, int topK) {
+        if (topK < 0) throw new IllegalArgumentException("topK must be at least 0, got " + topK);
         ModelConfig c = model.config();
         int px = c.imgSize() * c.imgSize() * c.inChans();
         float[] x = new float[images.size() * px];
@@ -205,7 +208,7 @@ public final class ImageClassifier {
             List<Prediction> row = new ArrayList<>();
             for (int j = 0; j < k; j++) row.add(new Prediction(j, label(j), probs[i * k + j], raw[i * k + j]));
             row.sort(Comparator.comparingDouble(Prediction::probability).reversed());
-            out.add(row.subList(0, Math.min(topK, k)));
+            out.add(List.copyOf(row.subList(0, Math.min(topK, k))));
         }
         return out;
     }

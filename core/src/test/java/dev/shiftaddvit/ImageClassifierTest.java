@@ -74,4 +74,17 @@ class ImageClassifierTest {
         assertEquals("class 5", ImageClassifier.defaultLabels(gray, false)[5]);
         assertEquals("class 6", ImageClassifier.defaultLabels(RGB, true)[6]);
     }
+
+    @Test
+    void namesAreCopiedAndPredictionsAreListsOfTheirOwn() {
+        String[] names = ImageClassifier.defaultLabels(RGB, true);
+        ImageClassifier clf = new ImageClassifier(RGB.build(5), names);
+        names[0] = "renamed later";
+        assertEquals("class 0", clf.label(0));
+        float[] px = new float[16 * 16 * 3];
+        List<Prediction> top2 = clf.predict(px, 2);
+        assertEquals(2, top2.size());
+        assertThrows(UnsupportedOperationException.class, () -> top2.add(top2.getFirst()));
+        assertThrows(IllegalArgumentException.class, () -> clf.predict(px, -1));
+    }
 }
