@@ -13,10 +13,12 @@ import dev.shiftaddvit.shiftadd.MoeLinear;
 import dev.shiftaddvit.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -90,6 +92,31 @@ public final class Reparam {
                 if (fixedAlpha.length != MoeLinear.EXPERTS) throw new IllegalArgumentException("alpha needs 2 values");
                 fixedAlpha = ExpertLatency.alpha(fixedAlpha[0], fixedAlpha[1]);
             }
+        }
+
+        /** The fixed (Mult, Shift) α, a copy (null: measured per layer). */
+        @Override
+        public float[] fixedAlpha() {
+            return fixedAlpha == null ? null : fixedAlpha.clone();
+        }
+
+        /** Options are equal when they convert alike: the fixed α compared by value. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof MoeOptions m && mlp == m.mlp && attn == m.attn && mode == m.mode
+                    && Float.compare(balanceCoefficient, m.balanceCoefficient) == 0
+                    && Arrays.equals(fixedAlpha, m.fixedAlpha) && batch == m.batch;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(mlp, attn, mode, balanceCoefficient, Arrays.hashCode(fixedAlpha), batch);
+        }
+
+        @Override
+        public String toString() {
+            return "MoeOptions[mlp=" + mlp + ", attn=" + attn + ", mode=" + mode + ", balanceCoefficient="
+                    + balanceCoefficient + ", fixedAlpha=" + Arrays.toString(fixedAlpha) + ", batch=" + batch + "]";
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -201,6 +202,18 @@ class ReparamTest {
         assertTrue(back.buffers().keySet().containsAll(m.buffers().keySet()) && !m.buffers().isEmpty());
         for (AddAttention a : Reparam.addAttentions(back)) assertTrue(a.hash().isTrained());
         assertArrayEquals(expected, back.forward(x, false).data(), 1e-5f);
+    }
+
+    @Test
+    void moeOptionsCompareTheirFixedAlphaByValueAndHandOutCopies() {
+        var a = new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f, new float[]{3f, 2f}, 4);
+        var b = new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f, new float[]{0.6f, 0.4f}, 4);
+        assertEquals(a, b, "the same normalised alpha");
+        assertEquals(a.hashCode(), b.hashCode());
+        assertTrue(a.toString().contains("[0.6, 0.4]"), a.toString());
+        a.fixedAlpha()[0] = 9f;
+        assertEquals(0.6f, a.fixedAlpha()[0], 1e-6f, "a copy was changed, not the options");
+        assertNotEquals(a, new Reparam.MoeOptions(true, true, MoeLinear.DEFAULT_MODE, 0.01f, null, 4));
     }
 
     @Test
