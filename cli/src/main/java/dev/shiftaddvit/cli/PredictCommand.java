@@ -17,13 +17,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Top-k classes with probabilities for PNG/JPEG files or entries of the Fashion-MNIST test set.",
                 "RGB models read files through the DeiT evaluation transform (--crop-pct, --interpolation); "
                         + "1000-class models print ImageNet class names, 10-class grayscale ones Fashion-MNIST's "
-                        + "(not for --index on other --data: there, and for any other model, \"class N\").",
+                        + "(not for --index on other --data: there the directory's class-names.txt, else \"class N\").",
                 "--json: per input the top k (class, index, probability, logit) and \"logits\", the whole "
                         + "logit vector by class index (softmax of it gives the probabilities)."})
 final class PredictCommand implements Callable<Integer> {
@@ -60,10 +61,10 @@ final class PredictCommand implements Callable<Integer> {
         }
         ImageClassifier loaded = ImageClassifier.load(model != null ? model : DefaultModels.dense());
         ModelConfig c = loaded.model().config();
-        // Fashion-MNIST's names only for its data: other IDX data gets the model's names, else "class N".
+        // Fashion-MNIST's names only for its data: other IDX data gets the model's names, else the data's.
         boolean fashion = indices.isEmpty() || DefaultModels.isFashionMnist(common.data);
         ImageClassifier clf = fashion || loaded.recordsNames() ? loaded
-                : new ImageClassifier(loaded.model(), ImageClassifier.defaultLabels(c, false));
+                : new ImageClassifier(loaded.model(), dataNames(c, common.data));
         ImagePreprocessing how = imageOptions.forClassifier(invert);
         List<String> names = new ArrayList<>();
         List<float[]> pixels = new ArrayList<>();
@@ -114,5 +115,12 @@ final class PredictCommand implements Callable<Integer> {
         }
         if (json) System.out.println(Json.write(Map.of("predictions", rows)));
         return 0;
+    }
+
+    /** For a model that records no names, on IDX data that is not Fashion-MNIST: its class-names.txt, else "class N". */
+    private static String[] dataNames(ModelConfig c, Path data) {
+        Optional<List<String>> recorded = DefaultModels.dataDir(data).flatMap(FashionMnist::recordedClassNames);
+        if (recorded.isPresent() && recorded.get().size() == c.numClasses()) return recorded.get().toArray(String[]::new);
+        return ImageClassifier.defaultLabels(c, false);
     }
 }

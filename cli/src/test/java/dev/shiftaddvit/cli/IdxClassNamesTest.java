@@ -15,6 +15,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A model trained on IDX data that is not Fashion-MNIST records its own class names, not clothes. */
@@ -59,6 +60,26 @@ class IdxClassNamesTest extends ConsoleCapture {
             Map<?, ?> top = (Map<?, ?>) t;
             assertEquals(DIGITS.get(((Number) top.get("index")).intValue()), top.get("class"));
         }
+    }
+
+    @Test
+    void aModelThatRecordsNoNamesIsToldTheDataDirectorysNamesOnIndexedTestImages(@TempDir Path dir) throws Exception {
+        Path data = idxData(dir);
+        Path trained = dir.resolve("trained.safetensors");
+        assertEquals(0, train(data, trained), stderr());
+        Checkpoints.Loaded loaded = Checkpoints.load(trained);
+        Path unnamed = dir.resolve("unnamed.safetensors");
+        Checkpoints.save(unnamed, loaded.model(), null, Map.of());
+        assertNull(Checkpoints.load(unnamed).classNames());
+        Files.write(data.resolve(FashionMnist.CLASS_NAMES_FILE), DIGITS);
+
+        out.reset();
+        assertEquals(0, Main.run("predict", "--model", unnamed.toString(), "--data", data.toString(), "--index", "7",
+                "--json"), stderr());
+        Map<?, ?> p = (Map<?, ?>) ((List<?>) Json.parseObject(stdout().trim(), "stdout").get("predictions")).getFirst();
+        assertEquals("seven", p.get("label"));
+        Map<?, ?> top = (Map<?, ?>) ((List<?>) p.get("top")).getFirst();
+        assertEquals(DIGITS.get(((Number) top.get("index")).intValue()), top.get("class"));
     }
 
     @Test
