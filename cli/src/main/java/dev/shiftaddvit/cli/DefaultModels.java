@@ -5,7 +5,9 @@ import dev.shiftaddvit.data.FashionMnist;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /** Where the launcher says the project lives, the embedded default models in it, and the data sets. */
 final class DefaultModels {
@@ -39,6 +41,16 @@ final class DefaultModels {
      */
     static boolean isFashionMnist(Path flag) {
         return flag == null || flag.toAbsolutePath().normalize().equals(FashionMnist.DEFAULT_DIR);
+    }
+
+    /**
+     * The class names of the IDX data in {@code dir} (found from --data {@code flag}): its
+     * {@value FashionMnist#CLASS_NAMES_FILE}, else Fashion-MNIST's for Fashion-MNIST's own data, else "class N".
+     */
+    static List<String> idxClassNames(Path flag, Path dir) {
+        return FashionMnist.recordedClassNames(dir).orElseGet(() -> isFashionMnist(flag)
+                ? List.of(FashionMnist.CLASS_NAMES)
+                : IntStream.range(0, FashionMnist.NUM_CLASSES).mapToObj(i -> "class " + i).toList());
     }
 
     /**

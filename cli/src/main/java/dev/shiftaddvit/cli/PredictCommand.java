@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
@@ -117,10 +116,9 @@ final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** For a model that records no names, on IDX data that is not Fashion-MNIST: its class-names.txt, else "class N". */
+    /** For a model that records no names, on IDX data that is not Fashion-MNIST: the data's, if it has its class count. */
     private static String[] dataNames(ModelConfig c, Path data) {
-        Optional<List<String>> recorded = DefaultModels.dataDir(data).flatMap(FashionMnist::recordedClassNames);
-        if (recorded.isPresent() && recorded.get().size() == c.numClasses()) return recorded.get().toArray(String[]::new);
-        return ImageClassifier.defaultLabels(c, false);
+        List<String> names = DefaultModels.idxClassNames(data, data);
+        return names.size() == c.numClasses() ? names.toArray(String[]::new) : ImageClassifier.defaultLabels(c, false);
     }
 }

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /** One training or fine-tuning run shared by train, finetune and pipeline: progress, checkpoints, resume, final file. */
 final class TrainRun {
@@ -48,10 +47,7 @@ final class TrainRun {
             Dataset train = FashionMnist.load(dir, FashionMnist.Split.TRAIN, limit == null ? Integer.MAX_VALUE : limit);
             Dataset test = FashionMnist.load(dir, FashionMnist.Split.TEST,
                     evalLimit == null ? Integer.MAX_VALUE : evalLimit);
-            List<String> names = FashionMnist.recordedClassNames(dir).orElseGet(() -> DefaultModels.isFashionMnist(flag)
-                    ? List.of(FashionMnist.CLASS_NAMES)
-                    : IntStream.range(0, FashionMnist.NUM_CLASSES).mapToObj(i -> "class " + i).toList());
-            return new Data(dir, train, test, FashionMnist.bundledSample(), names);
+            return new Data(dir, train, test, FashionMnist.bundledSample(), DefaultModels.idxClassNames(flag, dir));
         }
     }
 

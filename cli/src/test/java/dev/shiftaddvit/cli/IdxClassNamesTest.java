@@ -83,6 +83,22 @@ class IdxClassNamesTest extends ConsoleCapture {
     }
 
     @Test
+    void predictOnDataWhoseNamesFileIsBadIsBadInputNamingTheFile(@TempDir Path dir) throws Exception {
+        Path data = idxData(dir);
+        Path trained = dir.resolve("trained.safetensors");
+        assertEquals(0, train(data, trained), stderr());
+        Path unnamed = dir.resolve("unnamed.safetensors");
+        Checkpoints.save(unnamed, Checkpoints.load(trained).model(), null, Map.of());
+        Path names = data.resolve(FashionMnist.CLASS_NAMES_FILE);
+        Files.write(names, List.of("a", "b", "c"));
+
+        out.reset();
+        assertEquals(2, Main.run("predict", "--model", unnamed.toString(), "--data", data.toString(), "--index", "7"));
+        assertTrue(stderr().contains(names + ": names 3 classes"), stderr());
+        assertEquals("", stdout());
+    }
+
+    @Test
     void withoutANamesFileOtherIdxDataRecordsClassesByIndex(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("unnamed.safetensors");
         assertEquals(0, train(idxData(dir), model), stderr());
